@@ -1,0 +1,34 @@
+# The quickstart is two commands: `make run` and `make test`. Each creates .venv and installs
+# what it needs; the stamp file re-installs only when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/coalition-bot run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+# After changing texts in the code: refresh the template and merge it into each catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k N_ --no-location \
+		--omit-header -o bot/locale/messages.pot bot handlers services
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

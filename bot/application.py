@@ -1,0 +1,82 @@
+"""Building the python-telegram-bot Application: one place where every handler is registered."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from handlers import appeals, errors, fallback, onboarding, organisers
+from handlers.menu import show_default_menu, show_menu
+from models import Database
+from models.utc import utcnow
+from services import accounts
+
+log = logging.getLogger(__name__)
+
+# Updates are handled concurrently so that one slow command never holds up another person's.
+CONCURRENT_UPDATES = 32
+
+
+def build_application(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> CoalitionApplication:
+    """The bot as `coalition-bot run` serves it; the end-to-end tests build it the same way."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is required to build the application")
+    api = settings.telegram_api_url
+    app: CoalitionApplication = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=Context))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(_open)
+        .post_shutdown(_close)
+        .build()
+    )
+    app.bot_data[RESOURCES_KEY] = Resources(
+        settings=settings, database=Database(settings.database_url), clock=clock
+    )
+
+    # All handlers live in group 0, where PTB runs the first that matches: the areas'
+    # commands first, then the fallback that answers anything they did not take.
+    onboarding.register(app)
+    appeals.register(app)
+    organisers.register(app)
+    fallback.register(app)
+    app.add_error_handler(errors.on_error)
+    return app
+
+
+async def _open(app: CoalitionApplication) -> None:
+    """Show everyone their command menu: strangers by default, organisers in their chat."""
+    resources: Resources = app.bot_data[RESOURCES_KEY]
+    settings = resources.settings
+    await show_default_menu(app.bot, resources.texts, settings.default_language)
+    for organiser_id in sorted(settings.organiser_ids):
+        async with resources.database.transaction() as session:
+            caller = await accounts.identify(
+                session=session,
+                telegram_id=organiser_id,
+                fallback_language=settings.default_language,
+                organiser_ids=settings.organiser_ids,
+            )
+        await show_menu(app.bot, caller, resources.texts[caller.language])
+    log.info("serving as @%s", app.bot.username)
+
+
+async def _close(app: CoalitionApplication) -> None:
+    resources: Resources = app.bot_data[RESOURCES_KEY]
+    await resources.database.dispose()

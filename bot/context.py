@@ -1,0 +1,35 @@
+"""What every handler can reach: the shared resources, through a typed callback context."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Texts, load_texts
+from models import Database
+from models.utc import utcnow
+
+RESOURCES_KEY = "resources"
+
+
+@dataclass
+class Resources:
+    """Opened once per process by `bot.application`, closed in its post_shutdown."""
+
+    settings: Settings
+    database: Database
+    texts: dict[str, Texts] = field(default_factory=load_texts)
+    # The sandbox moves its clock forward; everything that asks "when is now" asks here.
+    clock: Callable[[], datetime] = utcnow
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):
+    @property
+    def resources(self) -> Resources:
+        return cast(Resources, self.bot_data[RESOURCES_KEY])
+
+
+CoalitionApplication = Application[Any, Context, Any, Any, Any, Any]

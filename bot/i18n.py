@@ -1,0 +1,64 @@
+"""Every text the bot sends, in en, fr, uk and ru, from gettext catalogs.
+
+The `.po` files are read directly at start-up (Babel compiles them in memory), so there is no
+build step and no compiled `.mo` file to forget. Values formatted into a text are HTML-escaped
+unless they are already `Markup`: user-provided text cannot break the parse mode.
+"""
+
+import gettext
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from markupsafe import Markup
+
+from bot.config import LANGUAGES
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+
+
+class Texts:
+    """The bot's texts in one language. `t`, `tn` and `plain` are the keywords Babel extracts."""
+
+    def __init__(self, language: str, translations: gettext.NullTranslations) -> None:
+        self.language = language
+        self._translations = translations
+
+    def t(self, message: str, /, **values: object) -> Markup:
+        return Markup(self._translations.gettext(message)).format(**values)
+
+    def plain(self, message: str, /) -> str:
+        """A translated text that is not markup (such as `/cosign <id>`): escaped when used."""
+        return self._translations.gettext(message)
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: object) -> Markup:
+        return Markup(self._translations.ngettext(singular, plural, n)).format(n=n, **values)
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _compile(language: str) -> gettext.GNUTranslations:
+    with catalog_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def load_texts() -> dict[str, Texts]:
+    """All four languages, ready to use."""
+    return {language: Texts(language, _compile(language)) for language in LANGUAGES}
+
+
+def pick_language(telegram_language_code: str | None, default: str) -> str:
+    """Telegram's IETF tag (`uk`, `fr-CA`, `en-GB`) mapped to a supported language."""
+    if telegram_language_code:
+        primary = telegram_language_code.split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return default

@@ -1,0 +1,424 @@
+"""A Telegram Bot API server on loopback, for the end-to-end tests (and, later, the sandbox).
+
+It speaks the real protocol: `POST <root>/bot<token>/<method>` with form-encoded, multipart or
+JSON bodies, answers `{"ok": true, "result": …}` or Telegram's error format, and holds
+`getUpdates` open as long polling does. People's messages are pushed in as Telegram would
+deliver them; what the bot sends is kept per chat, checked as Telegram checks it.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from bot.local_api.html import CAPTION_LIMIT, ParseError, message_text
+
+Json = dict[str, Any]
+# Fields PTB sends JSON-encoded inside a form body.
+_JSON_FIELDS = {
+    "reply_markup", "entities", "caption_entities", "link_preview_options", "commands",
+    "scope", "reply_parameters", "allowed_updates",
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class Document:
+    file_name: str
+    content: bytes
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent, as the recipient sees it."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    source: str
+    parse_mode: str | None
+    reply_markup: Json | None = None
+    document: Document | None = None
+    edits: int = 0
+
+    def buttons(self) -> list[Json]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+
+@dataclass
+class Person:
+    """A Telegram user as the server knows them."""
+
+    user_id: int
+    first_name: str
+    language_code: str | None = None
+
+    def as_user(self) -> Json:
+        user: Json = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def as_private_chat(self) -> Json:
+        return {"id": self.user_id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass
+class _Chat:
+    messages: list[SentMessage] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class LocalBotApi:
+    """The server and its state. `start()` binds a free loopback port unless one is given."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "123456:local-api-token",
+        bot_username: str = "coalition_local_bot",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.bot_user: Json = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Coalition",
+            "username": bot_username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.host = host
+        self.port = port
+        self.clock = clock
+        self.people: dict[int, Person] = {}
+        self.calls: list[tuple[str, Json]] = []
+        self.commands: dict[str, list[Json]] = {}
+        self._chats: dict[int, _Chat] = {}
+        self._updates: list[Json] = []
+        self._update_id = 0
+        self._message_id = 0
+        self._updates_arrived = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._methods: dict[str, Callable[[Json], Awaitable[Any]]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._accept,
+            "close": self._accept,
+            "logOut": self._accept,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_reply_markup,
+            "answerCallbackQuery": self._accept,
+            "sendDocument": self._send_document,
+            "sendChatAction": self._accept,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+        }
+
+    @property
+    def url(self) -> str:
+        """The root to give the bot as TELEGRAM_API_URL."""
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._updates_arrived.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # What people do -------------------------------------------------------------------
+
+    def meet(self, user_id: int, first_name: str, language_code: str | None = None) -> Person:
+        """A Telegram user who can talk to the bot."""
+        person = Person(user_id, first_name, language_code)
+        self.people[user_id] = person
+        self._chats.setdefault(user_id, _Chat())
+        return person
+
+    def push_message(self, person: Person, text: str) -> int:
+        """A private message from `person`, delivered to the bot; returns its update_id."""
+        self._message_id += 1
+        message: Json = {
+            "message_id": self._message_id,
+            "from": person.as_user(),
+            "chat": person.as_private_chat(),
+            "date": int(self.clock()),
+            "text": text,
+        }
+        command_length = _leading_command_length(text)
+        if command_length:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
+        return self._push({"message": message})
+
+    def push_update(self, update: Json) -> int:
+        """Any update, as Telegram would send it (without update_id)."""
+        return self._push(update)
+
+    def messages(self, chat_id: int) -> list[SentMessage]:
+        return list(self._chat(chat_id).messages)
+
+    async def wait_for_message(self, chat_id: int, index: int) -> SentMessage:
+        """The chat's `index`-th message from the bot, once it is there."""
+        chat = self._chat(chat_id)
+        async with chat.changed:
+            await chat.changed.wait_for(lambda: len(chat.messages) > index)
+            return chat.messages[index]
+
+    # The protocol -----------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _error(ApiError(401, "Unauthorized"))
+        handler = self._methods.get(method)
+        if handler is None:
+            return _error(ApiError(404, "Not Found: method not found"))
+        try:
+            params = await _read_params(request)
+            self.calls.append((method, params))
+            result = await handler(params)
+        except ApiError as error:
+            return _error(error)
+        except ParseError as error:
+            return _error(ApiError(400, f"Bad Request: {error}"))
+        return web.json_response({"ok": True, "result": result})
+
+    def _push(self, update: Json) -> int:
+        self._update_id += 1
+        self._updates.append({"update_id": self._update_id, **update})
+        self._updates_arrived.set()
+        return self._update_id
+
+    def _chat(self, chat_id: int) -> _Chat:
+        return self._chats.setdefault(chat_id, _Chat())
+
+    async def _get_me(self, _: Json) -> Json:
+        return self.bot_user
+
+    async def _accept(self, _: Json) -> bool:
+        return True
+
+    async def _get_updates(self, params: Json) -> list[Json]:
+        offset = int(params.get("offset") or 0)
+        limit = min(int(params.get("limit") or 100), 100)
+        timeout = float(params.get("timeout") or 0)
+        # Asking from an offset confirms every earlier update, as Telegram does.
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._updates and not self._closing:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            self._updates_arrived.clear()
+            try:
+                await asyncio.wait_for(self._updates_arrived.wait(), remaining)
+            except TimeoutError:
+                break
+        return self._updates[:limit]
+
+    def _known_chat(self, params: Json) -> int:
+        raw = params.get("chat_id")
+        try:
+            chat_id = int(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+        if chat_id not in self.people:
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    async def _record(self, message: SentMessage) -> Json:
+        chat = self._chat(message.chat_id)
+        async with chat.changed:
+            chat.messages.append(message)
+            chat.changed.notify_all()
+        return self._as_telegram_message(message)
+
+    async def _send_message(self, params: Json) -> Json:
+        chat_id = self._known_chat(params)
+        source = str(params.get("text") or "")
+        parse_mode = params.get("parse_mode")
+        self._message_id += 1
+        return await self._record(
+            SentMessage(
+                message_id=self._message_id,
+                chat_id=chat_id,
+                text=message_text(source, parse_mode),
+                source=source,
+                parse_mode=parse_mode,
+                reply_markup=params.get("reply_markup"),
+            )
+        )
+
+    async def _send_document(self, params: Json) -> Json:
+        chat_id = self._known_chat(params)
+        document = params.get("document")
+        if not isinstance(document, Document):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        caption = str(params.get("caption") or "")
+        parse_mode = params.get("parse_mode")
+        shown = message_text(caption, parse_mode, CAPTION_LIMIT) if caption else ""
+        self._message_id += 1
+        return await self._record(
+            SentMessage(
+                message_id=self._message_id,
+                chat_id=chat_id,
+                text=shown,
+                source=caption,
+                parse_mode=parse_mode,
+                reply_markup=params.get("reply_markup"),
+                document=document,
+            )
+        )
+
+    def _find(self, params: Json) -> SentMessage:
+        chat_id = self._known_chat(params)
+        message_id = int(params.get("message_id") or 0)
+        for message in self._chat(chat_id).messages:
+            if message.message_id == message_id:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    async def _edit_message_text(self, params: Json) -> Json:
+        message = self._find(params)
+        source = str(params.get("text") or "")
+        parse_mode = params.get("parse_mode")
+        shown = message_text(source, parse_mode)
+        new_markup = params.get("reply_markup")
+        if shown == message.text and new_markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.text, message.source, message.parse_mode = shown, source, parse_mode
+        message.reply_markup = new_markup
+        message.edits += 1
+        return self._as_telegram_message(message)
+
+    async def _edit_reply_markup(self, params: Json) -> Json:
+        message = self._find(params)
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self._as_telegram_message(message)
+
+    async def _set_my_commands(self, params: Json) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not (1 <= len(name) <= 32) or not name.replace("_", "").isalnum():
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not (1 <= len(description) <= 256):
+                raise ApiError(400, "Bad Request: command description is invalid")
+        self.commands[_scope_key(params)] = commands
+        return True
+
+    async def _get_my_commands(self, params: Json) -> list[Json]:
+        return self.commands.get(_scope_key(params), [])
+
+    async def _delete_my_commands(self, params: Json) -> bool:
+        self.commands.pop(_scope_key(params), None)
+        return True
+
+    def _as_telegram_message(self, message: SentMessage) -> Json:
+        person = self.people[message.chat_id]
+        result: Json = {
+            "message_id": message.message_id,
+            "from": self.bot_user,
+            "chat": person.as_private_chat(),
+            "date": int(self.clock()),
+        }
+        if message.document is not None:
+            result["document"] = {
+                "file_id": f"document-{message.message_id}",
+                "file_unique_id": f"d{message.message_id}",
+                "file_name": message.document.file_name,
+                "file_size": len(message.document.content),
+            }
+            if message.text:
+                result["caption"] = message.text
+        else:
+            result["text"] = message.text
+        if message.reply_markup:
+            result["reply_markup"] = message.reply_markup
+        if message.edits:
+            result["edit_date"] = int(self.clock())
+        return result
+
+
+def scope_key(scope: Json | None, language_code: str | None = None) -> str:
+    """How the server files a command list: by scope (type and chat) and language."""
+    scope = scope or {"type": "default"}
+    chat = f":{scope['chat_id']}" if "chat_id" in scope else ""
+    return f"{scope.get('type', 'default')}{chat}/{language_code or ''}"
+
+
+def _scope_key(params: Json) -> str:
+    return scope_key(params.get("scope"), params.get("language_code") or None)
+
+
+def _leading_command_length(text: str) -> int:
+    """Length of a `/command` or `/command@bot` at the start of the text, as Telegram marks it."""
+    if not text.startswith("/"):
+        return 0
+    end = 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_@"):
+        end += 1
+    return end if end > 1 else 0
+
+
+async def _read_params(request: web.Request) -> Json:
+    if request.method == "GET":
+        raw: Json = dict(request.query)
+    elif request.content_type == "application/json":
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "Bad Request: parameters must be a JSON object")
+        return body
+    elif request.content_type == "multipart/form-data":
+        raw = {}
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            if part.filename is not None:
+                raw[part.name] = Document(part.filename, bytes(await part.read()))
+            else:
+                raw[part.name] = await part.text()
+    else:
+        raw = dict(await request.post())
+    for name in _JSON_FIELDS & raw.keys():
+        if isinstance(raw[name], str):
+            try:
+                raw[name] = json.loads(raw[name])
+            except json.JSONDecodeError:
+                raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
+    return raw
+
+
+def _error(error: ApiError) -> web.Response:
+    body: Json = {"ok": False, "error_code": error.code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.code)

@@ -1,0 +1,164 @@
+"""What members do with appeals: read them, see where they stand, co-sign, withdraw."""
+
+from markupsafe import Markup
+from telegram.ext import CommandHandler
+
+from bot.context import CoalitionApplication
+from bot.i18n import Texts
+from handlers.caller import PRIVATE_MESSAGES, CommandCall, UsageError, command
+from handlers.menu import N_
+from models import AppealState, Disclosure
+from services import appeals, signatures
+
+
+def state_label(texts: Texts, state: AppealState) -> Markup:
+    labels = {
+        AppealState.DRAFT: texts.t("draft"),
+        AppealState.OPEN: texts.t("open for signatures"),
+        AppealState.CLOSED: texts.t("closed"),
+    }
+    return labels[state]
+
+
+@command("appeals")
+async def list_appeals(call: CommandCall) -> None:
+    """List open appeals (and drafts, for organisers) with their signature counts."""
+    async with call.transaction() as session:
+        found = await appeals.list_appeals(session=session, include_drafts=call.caller.is_organiser)
+    texts = call.texts
+    if not found:
+        await call.reply(texts.t("No appeal is open for signatures right now."))
+        return
+    lines = [texts.t("<b>Appeals</b>")]
+    for appeal in found:
+        count = texts.tn("{n} signature", "{n} signatures", appeal.signatures)
+        line = texts.t("#{id} {title} — {count}", id=appeal.id, title=appeal.title, count=count)
+        if appeal.state is AppealState.DRAFT:
+            line = texts.t("{line} ({state})", line=line, state=state_label(texts, appeal.state))
+        lines.append(line)
+    lines.append(texts.t("/appeal ID shows one in full; /cosign ID signs it."))
+    await call.reply(Markup("\n").join(lines))
+
+
+@command("appeal", usage=N_("/appeal ID"))
+async def show_appeal(call: CommandCall) -> None:
+    """Show an appeal's full text and its state."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        appeal = await appeals.find_appeal(
+            session=session, appeal_id=appeal_id, include_drafts=call.caller.is_organiser
+        )
+    texts = call.texts
+    heading = texts.t("<b>#{id} {title}</b>", id=appeal_id, title=appeal.title)
+    state = texts.t("State: {state}", state=state_label(texts, appeal.state))
+    await call.reply(Markup("\n").join([heading, state, Markup(""), Markup.escape(appeal.text)]))
+
+
+@command("status", usage=N_("/status ID"))
+async def status(call: CommandCall) -> None:
+    """Show where an appeal stands: state, count, the caller's signature, public signatories."""
+    appeal_id = call.sole_number()
+    caller = call.caller
+    async with call.transaction() as session:
+        found = await appeals.appeal_status(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=caller.organisation_id,
+            include_drafts=caller.is_organiser,
+        )
+    texts = call.texts
+    lines = [
+        texts.t("<b>#{id} {title}</b>", id=found.id, title=found.title),
+        texts.t("State: {state}", state=state_label(texts, found.state)),
+        texts.tn(
+            "{n} organisation has signed.", "{n} organisations have signed.", found.signatures
+        ),
+    ]
+    if caller.is_contact:
+        organisation = caller.organisation_name
+        if found.own_disclosure is Disclosure.PUBLIC:
+            lines.append(texts.t("{organisation} has signed, publicly.", organisation=organisation))
+        elif found.own_disclosure is Disclosure.ANONYMOUS:
+            lines.append(
+                texts.t("{organisation} has signed, anonymously.", organisation=organisation)
+            )
+        else:
+            lines.append(texts.t("{organisation} has not signed.", organisation=organisation))
+    if found.public_signatories:
+        lines.append(texts.t("Signed publicly by:"))
+        lines += [texts.t("• {name}", name=name) for name in found.public_signatories]
+    await call.reply(Markup("\n").join(lines))
+
+
+@command(
+    "cosign", usage=N_("/cosign ID, or /cosign ID anonymous to be counted without being named")
+)
+async def cosign(call: CommandCall) -> None:
+    """Co-sign an open appeal in the name of the caller's organisation."""
+    appeal_id = call.number()
+    options = [arg.lower() for arg in call.args[1:]]
+    if options not in ([], ["anonymous"]):
+        raise UsageError()
+    disclosure = Disclosure.ANONYMOUS if options else Disclosure.PUBLIC
+    caller = call.caller
+    assert caller.organisation_id is not None
+    async with call.transaction() as session:
+        signed = await signatures.cosign(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=caller.organisation_id,
+            signed_by=caller.telegram_id,
+            disclosure=disclosure,
+            now=call.now(),
+        )
+    texts = call.texts
+    if disclosure is Disclosure.ANONYMOUS:
+        done = texts.t(
+            "{organisation} co-signed appeal #{id} “{title}” anonymously: it is counted, not named.",
+            organisation=caller.organisation_name,
+            id=signed.appeal_id,
+            title=signed.title,
+        )
+    else:
+        done = texts.t(
+            "{organisation} co-signed appeal #{id} “{title}”.",
+            organisation=caller.organisation_name,
+            id=signed.appeal_id,
+            title=signed.title,
+        )
+    count = texts.tn(
+        "{n} organisation has signed so far.",
+        "{n} organisations have signed so far.",
+        signed.signatures,
+    )
+    await call.reply(Markup("\n").join([done, count]))
+
+
+@command("withdraw", usage=N_("/withdraw ID"))
+async def withdraw(call: CommandCall) -> None:
+    """Remove the caller's organisation's signature from an open appeal."""
+    appeal_id = call.sole_number()
+    caller = call.caller
+    assert caller.organisation_id is not None
+    async with call.transaction() as session:
+        await signatures.withdraw(
+            session=session, appeal_id=appeal_id, organisation_id=caller.organisation_id
+        )
+    await call.reply(
+        call.texts.t(
+            "{organisation} no longer signs appeal #{id}.",
+            organisation=caller.organisation_name,
+            id=appeal_id,
+        )
+    )
+
+
+def register(app: CoalitionApplication) -> None:
+    for name, callback in (
+        ("appeals", list_appeals),
+        ("appeal", show_appeal),
+        ("status", status),
+        ("cosign", cosign),
+        ("withdraw", withdraw),
+    ):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

@@ -1,0 +1,144 @@
+"""The frame around every command: who is calling, may they, and how a refusal is worded."""
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Message, Update
+from telegram.ext import filters
+
+from bot.context import Context
+from bot.i18n import Texts, pick_language
+from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
+from handlers.refusals import word_refusal
+from handlers.reply import paginate
+from services import accounts
+from services.accounts import Caller
+from services.errors import Refusal
+
+log = logging.getLogger(__name__)
+
+# Commands are taken from new private messages only: an edited "/cosign" must not run twice,
+# and nothing is said in groups, where members could be exposed.
+PRIVATE_MESSAGES = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+class UsageError(Exception):
+    """The command's arguments are missing or malformed: the reply shows its usage."""
+
+
+@dataclass
+class CommandCall:
+    """One command from one person, with what a handler needs to answer it."""
+
+    update: Update
+    context: Context
+    message: Message
+    caller: Caller
+    texts: Texts
+    command: str
+    args: list[str]
+
+    @property
+    def body(self) -> str:
+        """Everything after the command word, line breaks kept (for multi-line commands)."""
+        text = self.message.text or ""
+        return text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+
+    def number(self, index: int = 0) -> int:
+        """The argument at `index` as an id, or a UsageError."""
+        if index >= len(self.args) or not self.args[index].isdecimal():
+            raise UsageError()
+        value = int(self.args[index])
+        if not 0 < value < 2**31:
+            raise UsageError()
+        return value
+
+    def sole_number(self) -> int:
+        """The one argument, as an id, or a UsageError."""
+        if len(self.args) != 1:
+            raise UsageError()
+        return self.number()
+
+    def now(self) -> datetime:
+        return self.context.resources.clock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.context.resources.database.transaction() as session:
+            yield session
+
+    async def reply(self, text: Markup) -> None:
+        for page in paginate(text):
+            await self.message.reply_text(page)
+
+
+Body = Callable[[CommandCall], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+async def identify(update: Update, context: Context) -> tuple[Caller, Texts]:
+    """The caller as the rules see them, and the texts in their language."""
+    user = update.effective_user
+    assert user is not None
+    resources = context.resources
+    fallback = pick_language(user.language_code, resources.settings.default_language)
+    async with resources.database.transaction() as session:
+        caller = await accounts.identify(
+            session=session,
+            telegram_id=user.id,
+            fallback_language=fallback,
+            organiser_ids=resources.settings.organiser_ids,
+        )
+    return caller, resources.texts[caller.language]
+
+
+def command(name: str, usage: str | None = None) -> Callable[[Body], Callback]:
+    """Wrap a command handler: identify the caller, check the menu's audience, word refusals.
+
+    `usage` is a translatable text shown when the handler raises UsageError; a command that
+    takes no arguments has none and ignores any it is given.
+    """
+    entry = ENTRIES[name]
+
+    def wrap(body: Body) -> Callback:
+        @functools.wraps(body)
+        async def callback(update: Update, context: Context) -> None:
+            message = update.effective_message
+            assert message is not None
+            caller, texts = await identify(update, context)
+            call = CommandCall(update, context, message, caller, texts, name, context.args or [])
+            if not may_use(caller, name):
+                await call.reply(_not_allowed(texts, caller, entry))
+                return
+            try:
+                await body(call)
+            except UsageError:
+                assert usage is not None, f"/{name} refused its arguments but has no usage"
+                await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+            except Refusal as refusal:
+                await call.reply(word_refusal(texts, refusal))
+
+        return callback
+
+    return wrap
+
+
+def _not_allowed(texts: Texts, caller: Caller, entry: MenuEntry) -> Markup:
+    if entry.audience == Audience.ORGANISER:
+        return texts.t("Only organisers can use /{command}.", command=entry.command)
+    if entry.audience == Audience.STRANGER:
+        return texts.t(
+            "You are already a contact of {organisation}.", organisation=caller.organisation_name
+        )
+    return texts.t(
+        "Only contacts of member organisations can use /{command}. "
+        "Ask an organiser of the coalition for an invite.",
+        command=entry.command,
+    )

@@ -1,0 +1,28 @@
+"""Replies to private messages no other handler took: never a silent ignore."""
+
+from telegram import Update
+from telegram.ext import MessageHandler, filters
+
+from bot.context import CoalitionApplication, Context
+from handlers.caller import PRIVATE_MESSAGES, identify
+
+
+async def unknown(update: Update, context: Context) -> None:
+    """Tell the person the bot did not understand, and where to look."""
+    message = update.effective_message
+    assert message is not None
+    _, texts = await identify(update, context)
+    text = message.text or ""
+    if text.startswith("/"):
+        word = text.split(maxsplit=1)[0]
+        reply = texts.t(
+            "I do not know the command {command}. /help lists yours.", command=word[:64]
+        )
+    else:
+        reply = texts.t("I only understand commands. /help lists yours.")
+    await message.reply_text(reply)
+
+
+def register(app: CoalitionApplication) -> None:
+    # Must come after every area's handlers in the same group: PTB runs the first match only.
+    app.add_handler(MessageHandler(PRIVATE_MESSAGES & ~filters.StatusUpdate.ALL, unknown))

@@ -1,0 +1,92 @@
+"""The commands, who may use each, and the per-person command menu Telegram shows."""
+
+import logging
+from dataclasses import dataclass
+from enum import Flag, auto
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.config import LANGUAGES
+from bot.i18n import Texts
+from services.accounts import Caller
+
+log = logging.getLogger(__name__)
+
+
+class Audience(Flag):
+    STRANGER = auto()  # not (yet) a contact of any organisation
+    CONTACT = auto()
+    ORGANISER = auto()
+    EVERYONE = STRANGER | CONTACT | ORGANISER
+
+
+def N_(message: str) -> str:
+    """Marks a text for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    command: str
+    description: str
+    audience: Audience
+
+
+# The order here is the order of /help and of the menu.
+MENU = (
+    MenuEntry("start", N_("Welcome and what you can do"), Audience.EVERYONE),
+    MenuEntry("help", N_("The commands you can use"), Audience.EVERYONE),
+    MenuEntry("join", N_("Join your organisation with an invite code"), Audience.STRANGER),
+    MenuEntry(
+        "appeals", N_("Open appeals and their signatures"), Audience.CONTACT | Audience.ORGANISER
+    ),
+    MenuEntry("appeal", N_("Read an appeal"), Audience.CONTACT | Audience.ORGANISER),
+    MenuEntry("status", N_("Where an appeal stands"), Audience.CONTACT | Audience.ORGANISER),
+    MenuEntry("cosign", N_("Co-sign an appeal for your organisation"), Audience.CONTACT),
+    MenuEntry("withdraw", N_("Withdraw your organisation's signature"), Audience.CONTACT),
+    MenuEntry("subscribe", N_("Receive updates"), Audience.CONTACT),
+    MenuEntry("unsubscribe", N_("Stop receiving updates"), Audience.CONTACT),
+    MenuEntry("invite", N_("Invite an organisation"), Audience.ORGANISER),
+    MenuEntry("newappeal", N_("Draft a new appeal"), Audience.ORGANISER),
+    MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
+    MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),
+    MenuEntry("language", N_("Change your language"), Audience.EVERYONE),
+)
+ENTRIES = {entry.command: entry for entry in MENU}
+
+
+def audience_of(caller: Caller) -> Audience:
+    audience = Audience.CONTACT if caller.is_contact else Audience.STRANGER
+    return audience | Audience.ORGANISER if caller.is_organiser else audience
+
+
+def may_use(caller: Caller, command: str) -> bool:
+    return bool(ENTRIES[command].audience & audience_of(caller))
+
+
+def entries_for(audience: Audience) -> list[MenuEntry]:
+    return [entry for entry in MENU if entry.audience & audience]
+
+
+def _bot_commands(texts: Texts, audience: Audience) -> list[BotCommand]:
+    return [BotCommand(e.command, texts.plain(e.description)) for e in entries_for(audience)]
+
+
+async def show_default_menu(bot: Bot, texts: dict[str, Texts], default_language: str) -> None:
+    """What people the bot does not know yet see, in each language Telegram may report."""
+    for language in LANGUAGES:
+        commands = _bot_commands(texts[language], Audience.STRANGER)
+        await bot.set_my_commands(commands, BotCommandScopeDefault(), language)
+    fallback = _bot_commands(texts[default_language], Audience.STRANGER)
+    await bot.set_my_commands(fallback, BotCommandScopeDefault())
+
+
+async def show_menu(bot: Bot, caller: Caller, texts: Texts) -> None:
+    """This person's own menu: their commands, in their language."""
+    commands = _bot_commands(texts, audience_of(caller))
+    try:
+        await bot.set_my_commands(commands, BotCommandScopeChat(caller.telegram_id))
+    except TelegramError as error:
+        # Telegram refuses a chat scope for someone who never wrote to the bot: not fatal.
+        log.warning("menu for %s not set: %s", caller.telegram_id, error)

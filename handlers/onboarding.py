@@ -1,0 +1,135 @@
+"""Joining the coalition, help, language and subscription."""
+
+from markupsafe import Markup
+from telegram.ext import CommandHandler
+
+from bot.config import LANGUAGES
+from bot.context import CoalitionApplication
+from handlers.caller import (
+    PRIVATE_MESSAGES,
+    CommandCall,
+    UsageError,
+    command,
+    identify,
+)
+from handlers.menu import N_, audience_of, entries_for, show_menu
+from services import accounts, invites
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "uk": "Українська", "ru": "Русский"}
+
+
+@command("start", usage=N_("/start or /start CODE"))
+async def start(call: CommandCall) -> None:
+    """Greet the caller; with an invite code from a deep link, join its organisation."""
+    if call.args:
+        await _join(call)
+        return
+    texts, caller = call.texts, call.caller
+    if caller.is_organiser:
+        text = texts.t("Welcome, organiser. /help lists your commands.")
+    elif caller.is_contact:
+        text = texts.t(
+            "Welcome back. You act for {organisation}. /appeals lists the open appeals.",
+            organisation=caller.organisation_name,
+        )
+    else:
+        text = texts.t(
+            "Welcome to the coalition's bot. If an organiser sent you an invite link, open it, "
+            "or send /join followed by the invite code. /help lists what you can do."
+        )
+    await call.reply(text)
+
+
+@command("join", usage=N_("/join CODE"))
+async def join(call: CommandCall) -> None:
+    """Become a contact of the organisation an invite code was issued for."""
+    await _join(call)
+
+
+async def _join(call: CommandCall) -> None:
+    if len(call.args) != 1:
+        raise UsageError()
+    async with call.transaction() as session:
+        organisation = await invites.join(
+            session=session,
+            code=call.args[0],
+            telegram_id=call.caller.telegram_id,
+            language=call.caller.language,
+            now=call.now(),
+        )
+    await call.reply(
+        call.texts.t(
+            "You are now a contact of {organisation}: you can co-sign appeals in its name. "
+            "/appeals lists the open appeals.",
+            organisation=organisation,
+        )
+    )
+    caller, texts = await identify(call.update, call.context)
+    await show_menu(call.context.bot, caller, texts)
+
+
+@command("help")
+async def help_(call: CommandCall) -> None:
+    """List the commands this caller may use."""
+    texts = call.texts
+    lines = [texts.t("<b>What you can do</b>")]
+    lines += [
+        texts.t(
+            "/{command} — {description}", command=e.command, description=texts.plain(e.description)
+        )
+        for e in entries_for(audience_of(call.caller))
+    ]
+    await call.reply(Markup("\n").join(lines))
+
+
+@command("language", usage=N_("/language en, fr, uk or ru"))
+async def language(call: CommandCall) -> None:
+    """Choose the language of the bot's messages."""
+    if len(call.args) != 1 or call.args[0].lower() not in LANGUAGES:
+        raise UsageError()
+    chosen = call.args[0].lower()
+    async with call.transaction() as session:
+        await accounts.set_language(
+            session=session, telegram_id=call.caller.telegram_id, language=chosen
+        )
+    caller, texts = await identify(call.update, call.context)
+    await call.reply(texts.t("I will write to you in {language}.", language=LANGUAGE_NAMES[chosen]))
+    await show_menu(call.context.bot, caller, texts)
+
+
+@command("subscribe")
+async def subscribe(call: CommandCall) -> None:
+    """Receive announcements, broadcasts and reminders."""
+    async with call.transaction() as session:
+        await accounts.set_subscription(
+            session=session, telegram_id=call.caller.telegram_id, subscribed=True
+        )
+    await call.reply(
+        call.texts.t("You will receive the coalition's updates. /unsubscribe stops them.")
+    )
+
+
+@command("unsubscribe")
+async def unsubscribe(call: CommandCall) -> None:
+    """Stop announcements, broadcasts and reminders."""
+    async with call.transaction() as session:
+        await accounts.set_subscription(
+            session=session, telegram_id=call.caller.telegram_id, subscribed=False
+        )
+    await call.reply(
+        call.texts.t(
+            "You will no longer receive the coalition's updates. /subscribe turns them back on."
+        )
+    )
+
+
+def register(app: CoalitionApplication) -> None:
+    for name, callback in (
+        ("start", start),
+        ("join", join),
+        ("help", help_),
+        ("language", language),
+        ("subscribe", subscribe),
+        ("unsubscribe", unsubscribe),
+    ):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

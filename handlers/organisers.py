@@ -1,0 +1,107 @@
+"""What organisers do: invite organisations, draft, publish and close appeals."""
+
+from datetime import timedelta
+
+from telegram.ext import CommandHandler
+
+from bot.context import CoalitionApplication
+from handlers.caller import PRIVATE_MESSAGES, CommandCall, UsageError, command
+from handlers.menu import N_
+from services import appeals, invites
+
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+@command("invite", usage=N_("/invite NAME OF THE ORGANISATION"))
+async def invite(call: CommandCall) -> None:
+    """Issue a single-use invite code for an organisation, creating it if new."""
+    name = " ".join(call.args)
+    if not name:
+        raise UsageError()
+    settings = call.context.resources.settings
+    async with call.transaction() as session:
+        issued = await invites.issue_invite(
+            session=session,
+            organisation_name=name,
+            organiser_id=call.caller.telegram_id,
+            now=call.now(),
+            valid_for=timedelta(days=settings.invite_validity_days),
+        )
+    texts = call.texts
+    link = f"https://t.me/{call.context.bot.username}?start={issued.code}"
+    if issued.organisation_is_new:
+        heading = texts.t("New organisation {organisation}.", organisation=issued.organisation_name)
+    else:
+        heading = texts.t(
+            "{organisation} is already a member.", organisation=issued.organisation_name
+        )
+    await call.reply(
+        texts.t(
+            "{heading}\nSend this single-use invite link to one of its contacts. "
+            "It is valid until {expires}:\n{link}\n"
+            "Or they can send this to the bot: <code>/join {code}</code>",
+            heading=heading,
+            expires=issued.expires_at.strftime(TIME_FORMAT),
+            link=link,
+            code=issued.code,
+        )
+    )
+
+
+@command("newappeal", usage=N_("/newappeal TITLE, with the appeal's text on the following lines"))
+async def new_appeal(call: CommandCall) -> None:
+    """Draft an appeal from a title line and the text below it."""
+    title, _, text = call.body.partition("\n")
+    if not title.strip():
+        raise UsageError()
+    async with call.transaction() as session:
+        appeal = await appeals.create_appeal(
+            session=session, title=title, text=text, organiser_id=call.caller.telegram_id
+        )
+    await call.reply(
+        call.texts.t(
+            "Draft appeal #{id} “{title}” is saved. Members do not see it yet: "
+            "/publish {id} opens it for signatures.",
+            id=appeal.id,
+            title=appeal.title,
+        )
+    )
+
+
+@command("publish", usage=N_("/publish ID"))
+async def publish(call: CommandCall) -> None:
+    """Open a draft appeal for signatures."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        appeal = await appeals.publish_appeal(session=session, appeal_id=appeal_id, now=call.now())
+    await call.reply(
+        call.texts.t(
+            "Appeal #{id} “{title}” is open for signatures.", id=appeal_id, title=appeal.title
+        )
+    )
+
+
+@command("close", usage=N_("/close ID"))
+async def close(call: CommandCall) -> None:
+    """Close an open appeal; it takes no more signatures."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        count = await appeals.close_appeal(session=session, appeal_id=appeal_id, now=call.now())
+    await call.reply(
+        call.texts.tn(
+            "Appeal #{id} is closed with {n} signature.",
+            "Appeal #{id} is closed with {n} signatures.",
+            count,
+            id=appeal_id,
+        )
+    )
+
+
+def register(app: CoalitionApplication) -> None:
+    for name, callback in (
+        ("invite", invite),
+        ("newappeal", new_appeal),
+        ("publish", publish),
+        ("close", close),
+    ):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

@@ -1,0 +1,79 @@
+"""How each refusal from the services is worded for the person who was refused."""
+
+from markupsafe import Markup
+
+from bot.i18n import Texts
+from models import AppealState
+from services.errors import (
+    AlreadyContact,
+    AlreadySigned,
+    AppealNotFound,
+    AppealNotOpen,
+    AppealStateConflict,
+    AppealTextMissing,
+    AppealTitleInvalid,
+    InviteExpired,
+    InviteUnknown,
+    InviteUsed,
+    NotAContact,
+    NotSigned,
+    OrganisationNameInvalid,
+    Refusal,
+)
+
+
+def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
+    """One line that names the problem."""
+    match refusal:
+        case InviteUnknown():
+            return texts.t(
+                "This invite code is not valid. Check it, or ask an organiser for a new one."
+            )
+        case InviteUsed():
+            return texts.t(
+                "This invite code has already been used. Ask an organiser for a new one."
+            )
+        case InviteExpired():
+            return texts.t("This invite code has expired. Ask an organiser for a new one.")
+        case AlreadyContact(organisation=organisation):
+            return texts.t(
+                "You are already a contact of {organisation}.", organisation=organisation
+            )
+        case OrganisationNameInvalid(limit=limit):
+            return texts.t(
+                "An organisation's name must be 1 to {limit} characters long.", limit=limit
+            )
+        case AppealNotFound(appeal_id=appeal_id):
+            return texts.t("There is no appeal #{id}. /appeals lists them.", id=appeal_id)
+        case AppealTitleInvalid(limit=limit):
+            return texts.t("An appeal's title must be 1 to {limit} characters long.", limit=limit)
+        case AppealTextMissing():
+            return texts.t("Write the appeal's text on the lines after the title.")
+        case AppealNotOpen(appeal_id=appeal_id, state=AppealState.CLOSED):
+            return texts.t("Appeal #{id} is closed: it no longer takes signatures.", id=appeal_id)
+        case AppealNotOpen(appeal_id=appeal_id):
+            return texts.t("Appeal #{id} is not open for signatures.", id=appeal_id)
+        case AppealStateConflict(appeal_id=appeal_id, state=AppealState.OPEN):
+            return texts.t("Appeal #{id} is already open.", id=appeal_id)
+        case AppealStateConflict(appeal_id=appeal_id, state=AppealState.CLOSED):
+            return texts.t("Appeal #{id} is closed; a closed appeal stays closed.", id=appeal_id)
+        case AppealStateConflict(appeal_id=appeal_id):
+            return texts.t("Appeal #{id} is a draft: /publish it first.", id=appeal_id)
+        case AlreadySigned(appeal_id=appeal_id, organisation=organisation):
+            return texts.t(
+                "{organisation} has already signed appeal #{id}.",
+                organisation=organisation,
+                id=appeal_id,
+            )
+        case NotSigned(appeal_id=appeal_id, organisation=organisation):
+            return texts.t(
+                "{organisation} has not signed appeal #{id}.",
+                organisation=organisation,
+                id=appeal_id,
+            )
+        case NotAContact():
+            return texts.t(
+                "Only contacts of member organisations have updates. "
+                "Ask an organiser of the coalition for an invite."
+            )
+    raise TypeError(f"no wording for {refusal!r}")

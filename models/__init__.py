@@ -1,0 +1,31 @@
+"""SQLModel tables, the engine and the transaction boundary."""
+
+from sqlmodel import SQLModel
+
+# Named constraints, set before any table is defined: SQLite migrations rebuild tables in
+# batch mode, which can only drop or alter a constraint it can name.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from models.account import Account, Contact  # noqa: E402  (after the naming convention)
+from models.appeal import Appeal, AppealState, Disclosure, Signature  # noqa: E402
+from models.database import Database  # noqa: E402
+from models.invite import Invite  # noqa: E402
+from models.organisation import Organisation  # noqa: E402
+
+__all__ = [
+    "Account",
+    "Appeal",
+    "AppealState",
+    "Contact",
+    "Database",
+    "Disclosure",
+    "Invite",
+    "Organisation",
+    "Signature",
+]

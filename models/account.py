@@ -1,0 +1,33 @@
+"""A Telegram account the bot knows, and its link to an organisation."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey
+from sqlmodel import Field, SQLModel
+
+from models.utc import UTCDateTime, utcnow
+
+
+class Account(SQLModel, table=True):
+    """A person's own settings. Created only when there is something to remember."""
+
+    # Telegram user ids exceed 32 bits; in a private chat the chat id equals the user id.
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Contact(SQLModel, table=True):
+    """A Telegram account that acts in the name of one organisation."""
+
+    telegram_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("account.telegram_id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    subscribed: bool = True
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

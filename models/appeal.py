@@ -1,0 +1,56 @@
+"""An open letter the coalition co-signs, and the signatures given on it."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from models.utc import UTCDateTime, utcnow
+
+
+class AppealState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Disclosure(StrEnum):
+    PUBLIC = "public"
+    ANONYMOUS = "anonymous"
+
+
+TITLE_MAX = 200
+
+
+def _stored_as_value(enum: type[StrEnum]) -> SAEnum:
+    """A portable string column holding the enum's value, without a native database type."""
+    return SAEnum(
+        enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Appeal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=TITLE_MAX)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    state: AppealState = Field(
+        default=AppealState.DRAFT, sa_type=_stored_as_value(AppealState), index=True
+    )
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Signature(SQLModel, table=True):
+    # The database, not the code, guarantees one signature per organisation and appeal.
+    __table_args__ = (UniqueConstraint("appeal_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    disclosure: Disclosure = Field(default=Disclosure.PUBLIC, sa_type=_stored_as_value(Disclosure))
+    signed_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,84 @@
+"""Who is calling, and the settings people keep for themselves."""
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Account, Contact, Organisation
+from services.errors import NotAContact
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A Telegram account as the rules see it: its language and what it may do."""
+
+    telegram_id: int
+    language: str
+    is_organiser: bool
+    organisation_id: int | None = None
+    organisation_name: str | None = None
+    subscribed: bool = False
+
+    @property
+    def is_contact(self) -> bool:
+        return self.organisation_id is not None
+
+
+async def identify(
+    *,
+    session: AsyncSession,
+    telegram_id: int,
+    fallback_language: str,
+    organiser_ids: frozenset[int],
+) -> Caller:
+    """Look the account up; a stranger the bot has never stored gets `fallback_language`."""
+    row = (
+        await session.exec(
+            select(Account, Contact, Organisation)
+            .outerjoin(Contact, Contact.telegram_id == Account.telegram_id)  # type: ignore[arg-type]
+            .outerjoin(Organisation, Organisation.id == Contact.organisation_id)  # type: ignore[arg-type]
+            .where(Account.telegram_id == telegram_id)
+        )
+    ).first()
+    is_organiser = telegram_id in organiser_ids
+    if row is None:
+        return Caller(telegram_id, fallback_language, is_organiser)
+    account, contact, organisation = row
+    if contact is None or organisation is None:
+        return Caller(telegram_id, account.language, is_organiser)
+    return Caller(
+        telegram_id,
+        account.language,
+        is_organiser,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        subscribed=contact.subscribed,
+    )
+
+
+async def ensure_account(*, session: AsyncSession, telegram_id: int, language: str) -> Account:
+    """The caller's account, created with `language` on first need."""
+    account = await session.get(Account, telegram_id)
+    if account is None:
+        account = Account(telegram_id=telegram_id, language=language)
+        session.add(account)
+        await session.flush()
+    return account
+
+
+async def set_language(*, session: AsyncSession, telegram_id: int, language: str) -> None:
+    account = await ensure_account(session=session, telegram_id=telegram_id, language=language)
+    account.language = language
+    session.add(account)
+
+
+async def set_subscription(*, session: AsyncSession, telegram_id: int, subscribed: bool) -> bool:
+    """Turn updates on or off; returns whether anything changed."""
+    contact = await session.get(Contact, telegram_id)
+    if contact is None:
+        raise NotAContact()
+    changed = contact.subscribed != subscribed
+    contact.subscribed = subscribed
+    session.add(contact)
+    return changed

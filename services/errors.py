@@ -1,0 +1,85 @@
+"""Why a domain operation was refused. Services raise these; handlers word them.
+
+Raising inside a transaction rolls it back, so a refused operation changes nothing.
+"""
+
+from dataclasses import dataclass
+
+from models.appeal import AppealState
+
+
+class Refusal(Exception):
+    """An operation the rules do not allow; nothing was stored."""
+
+
+@dataclass
+class InviteUnknown(Refusal):
+    pass
+
+
+@dataclass
+class InviteUsed(Refusal):
+    pass
+
+
+@dataclass
+class InviteExpired(Refusal):
+    pass
+
+
+@dataclass
+class AlreadyContact(Refusal):
+    organisation: str
+
+
+@dataclass
+class OrganisationNameInvalid(Refusal):
+    limit: int
+
+
+@dataclass
+class AppealNotFound(Refusal):
+    appeal_id: int
+
+
+@dataclass
+class AppealTitleInvalid(Refusal):
+    limit: int
+
+
+@dataclass
+class AppealTextMissing(Refusal):
+    pass
+
+
+@dataclass
+class AppealNotOpen(Refusal):
+    """Signing or withdrawing needs an open appeal."""
+
+    appeal_id: int
+    state: AppealState
+
+
+@dataclass
+class AppealStateConflict(Refusal):
+    """Publishing needs a draft and closing needs an open appeal."""
+
+    appeal_id: int
+    state: AppealState
+
+
+@dataclass
+class AlreadySigned(Refusal):
+    appeal_id: int
+    organisation: str
+
+
+@dataclass
+class NotSigned(Refusal):
+    appeal_id: int
+    organisation: str
+
+
+@dataclass
+class NotAContact(Refusal):
+    """Only contacts of member organisations have subscriptions and signatures."""

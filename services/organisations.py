@@ -1,0 +1,35 @@
+"""Member organisations."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Organisation
+from models.organisation import name_key
+from services.errors import OrganisationNameInvalid
+
+NAME_MAX = 200
+
+
+async def find_or_create(*, session: AsyncSession, name: str) -> tuple[Organisation, bool]:
+    """The organisation with this name (case and spacing ignored), created if new."""
+    tidy = " ".join(name.split())
+    if not tidy or len(tidy) > NAME_MAX:
+        raise OrganisationNameInvalid(limit=NAME_MAX)
+    key = name_key(tidy)
+    existing = (
+        await session.exec(select(Organisation).where(Organisation.name_key == key))
+    ).first()
+    if existing is not None:
+        return existing, False
+    organisation = Organisation(name=tidy, name_key=key)
+    try:
+        # A savepoint: if another transaction created it meanwhile, only this insert is undone.
+        async with session.begin_nested():
+            session.add(organisation)
+    except IntegrityError:
+        winner = (
+            await session.exec(select(Organisation).where(Organisation.name_key == key))
+        ).one()
+        return winner, False
+    return organisation, True
