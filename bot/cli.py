@@ -33,7 +33,9 @@ def _upgrade(settings: Settings) -> None:
     try:
         migrate.upgrade(settings.database_url)
     except (SQLAlchemyError, OSError) as error:
-        raise SettingsError(f"DATABASE_URL: cannot open the database ({error})") from None
+        # The driver's own message, first line only: SQLAlchemy appends a help link.
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise SettingsError(f"DATABASE_URL: cannot open the database ({reason})") from None
 
 
 def _run(settings: Settings) -> None:

@@ -1,7 +1,7 @@
 """Shared arrangements: a migrated database per test, the local Bot API, the running bot."""
 
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,12 +88,6 @@ async def running_bot(settings: Settings, clock: Clock) -> AsyncIterator[Coaliti
 @pytest.fixture
 def organiser(api: LocalBotApi, running_bot: CoalitionApplication) -> Someone:
     return Someone(api, ORGANISER_ID, "Olena", "en")
-
-
-@pytest.fixture
-def people(api: LocalBotApi, running_bot: CoalitionApplication) -> Iterator[type[Someone]]:
-    """Make more people with `people(api, id, name, language)`; the bot is already running."""
-    yield Someone
 
 
 def sample(name: str) -> str:

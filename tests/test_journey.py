@@ -17,9 +17,7 @@ async def test_an_organisation_joins_signs_and_withdraws(
     invite = await organiser.says("/invite Memorial")
     assert "New organisation Memorial." in invite
     assert f"https://t.me/{api.bot_user['username']}?start=" in invite
-    draft = await organiser.says(
-        f"/newappeal {APPEAL_TITLE}\n{sample('appeal-2025-11-27.fr.txt')}"
-    )
+    draft = await organiser.says(f"/newappeal {APPEAL_TITLE}\n{sample('appeal-2025-11-27.fr.txt')}")
     assert "Draft appeal #" in draft
     appeal_id = appeal_number(draft)
 

@@ -1,0 +1,144 @@
+"""`coalition-bot` as an operator runs it: one-line errors, migrations, and the real process."""
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.local_api import LocalBotApi
+from bot.logs import REDACTED, RedactingFormatter
+from tests.people import Someone, invite_code
+
+EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
+
+
+def clean_environment(**values: str) -> dict[str, str]:
+    """The machine's environment without any coalition-bot setting, plus `values`."""
+    names = {"BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ORGANISER_IDS", "DEFAULT_LANGUAGE"}
+    environment = {k: v for k, v in os.environ.items() if k not in names}
+    return environment | values
+
+
+def run_cli(tmp_path: Path, *args: str, **values: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXECUTABLE, *args],
+        cwd=tmp_path,
+        env=clean_environment(**values),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("BOT_TOKEN is not set: create a bot with @BotFather")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE: must be one of en, fr, uk, ru"),
+        ("ORGANISER_IDS", "12,olena", "ORGANISER_IDS: 'olena' is not a Telegram user id"),
+        (
+            "TELEGRAM_API_URL",
+            "api.telegram.org",
+            "TELEGRAM_API_URL: must start with http:// or https://",
+        ),
+        ("DATABASE_URL", "mysql://db", "DATABASE_URL: must start with sqlite:/// or postgresql://"),
+    ],
+)
+def test_an_invalid_setting_is_named_in_one_line(
+    tmp_path: Path, name: str, value: str, line: str
+) -> None:
+    result = run_cli(tmp_path, "run", BOT_TOKEN="1:x", **{name: value})
+    assert (result.returncode, result.stderr) == (2, line + "\n")
+
+
+def test_an_unusable_database_is_named_in_one_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL="sqlite:////nonexistent/dir/x.db")
+    assert result.returncode == 2
+    assert result.stderr.startswith("DATABASE_URL: cannot open the database")
+    assert result.stderr.count("\n") == 1
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "db", "upgrade")
+    assert (result.returncode, result.stdout) == (0, "The database is up to date.\n")
+    tables = sqlite3.connect(tmp_path / "coalition.db").execute("SELECT name FROM sqlite_master")
+    assert {"appeal", "signature", "organisation", "contact", "invite"} <= {t for (t,) in tables}
+
+
+def test_python_dash_m_bot_is_the_same_entry_point(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("BOT_TOKEN is not set")
+
+
+async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
+    tmp_path: Path, api: LocalBotApi
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        EXECUTABLE,
+        "run",
+        cwd=tmp_path,
+        env=clean_environment(
+            BOT_TOKEN=api.token,
+            TELEGRAM_API_URL=api.url,
+            ORGANISER_IDS="1000",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        organiser = Someone(api, 1000, "Olena", "en")
+        invite = await organiser.says("/invite Memorial")
+        member = Someone(api, 2001, "Irina", "uk")
+        joined = await member.says(f"/start {invite_code(invite)}")
+        assert joined.startswith("Тепер ви контакт організації Memorial")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    log = stderr.decode()
+    assert "serving as @coalition_local_bot" in log
+    assert api.token not in log
+    assert "Traceback" not in log
+
+
+def test_the_token_is_scrubbed_from_messages_and_tracebacks() -> None:
+    token = "123456:SECRET-token"
+    formatter = RedactingFormatter("%(message)s", [token])
+    try:
+        raise ConnectionError(f"POST https://api.telegram.org/bot{token}/getUpdates failed")
+    except ConnectionError:
+        record = logging.LogRecord(
+            "httpx",
+            logging.ERROR,
+            __file__,
+            1,
+            "HTTP Request: %s",
+            (f"/bot{token}/x",),
+            sys.exc_info(),
+        )
+    line = formatter.format(record)
+    assert token not in line
+    assert line.count(REDACTED) == 2

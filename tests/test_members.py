@@ -1,0 +1,130 @@
+"""What members see: their language, their menu, their own words shown back safely."""
+
+import asyncio
+
+from sqlmodel import select
+
+from bot.local_api import LocalBotApi, scope_key
+from bot.local_api.html import TEXT_LIMIT, utf16_length
+from models import Database, Signature
+from tests.conftest import ORGANISER_ID, sample
+from tests.people import Someone, appeal_number, invite_code
+
+
+async def contact_of(
+    api: LocalBotApi, organiser: Someone, name: str, user_id: int, language: str
+) -> Someone:
+    """A new contact of the organisation `name` (invited, then joined)."""
+    person = Someone(api, user_id, f"Contact {user_id}", language)
+    await person.says(f"/join {invite_code(await organiser.says(f'/invite {name}'))}")
+    return person
+
+
+async def open_appeal(organiser: Someone, title: str, text: str) -> int:
+    appeal_id = appeal_number(await organiser.says(f"/newappeal {title}\n{text}"))
+    await organiser.says(f"/publish {appeal_id}")
+    return appeal_id
+
+
+async def test_members_are_answered_in_their_language(api: LocalBotApi, organiser: Someone) -> None:
+    appeal_id = await open_appeal(organiser, "Libérez-les", sample("statement-2025-03.fr.txt"))
+    # Telegram reports each person's app language; the bot follows it.
+    claire = await contact_of(api, organiser, "Ligue des droits", 2001, "fr-FR")
+    assert claire.inbox()[0].text.startswith("Vous êtes maintenant contact de Ligue des droits")
+    assert await claire.says(f"/cosign {appeal_id} anonymous") == (
+        f"Ligue des droits a cosigné l’appel #{appeal_id} « Libérez-les » anonymement : "
+        "elle est comptée, sans être nommée.\n1 organisation a signé jusqu’ici."
+    )
+    taras = await contact_of(api, organiser, "Центр громадянських свобод", 2002, "uk")
+    await taras.says(f"/cosign {appeal_id}")
+    status = await taras.says(f"/status {appeal_id}")
+    assert "Підписали 2 організації." in status
+    assert "Центр громадянських свобод підписала, публічно." in status
+    # The anonymous signature is counted, never named.
+    assert "Ligue des droits" not in status
+
+    # /language switches, and the menu follows.
+    assert await taras.says("/language ru") == "Я буду писать вам на языке: Русский."
+    assert "Подписали 2 организации." in await taras.says(f"/status {appeal_id}")
+    menu = api.commands[scope_key({"type": "chat", "chat_id": 2002})]
+    assert {
+        "command": "cosign",
+        "description": "Подписать обращение от имени вашей организации",
+    } in menu
+
+
+async def test_help_and_menus_list_only_what_each_person_may_use(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    stranger = Someone(api, 3001, "Stranger", "en")
+    stranger_help = await stranger.says("/help")
+    assert "/join — Join your organisation with an invite code" in stranger_help
+    assert "/cosign" not in stranger_help
+    assert "/invite" not in stranger_help
+
+    organiser_help = await organiser.says("/help")
+    assert "/invite — Invite an organisation" in organiser_help
+    assert "/publish" in organiser_help
+    assert "/cosign" not in organiser_help  # an organiser signs only as a contact
+
+    member = await contact_of(api, organiser, "Memorial", 2001, "en")
+    member_help = await member.says("/help")
+    assert "/cosign — Co-sign an appeal for your organisation" in member_help
+    assert "/join" not in member_help
+    assert "/invite" not in member_help
+
+    def menu(scope: dict[str, object], language: str | None = None) -> list[str]:
+        return [c["command"] for c in api.commands[scope_key(scope, language)]]
+
+    assert menu({"type": "default"}) == ["start", "help", "join", "language"]
+    assert menu({"type": "default"}, "uk") == ["start", "help", "join", "language"]
+    assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
+    assert "cosign" in menu({"type": "chat", "chat_id": 2001})
+    assert "join" not in menu({"type": "chat", "chat_id": 2001})
+
+
+async def test_text_people_typed_is_shown_back_literally(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    # Names and titles full of HTML would break the parse mode if they were not escaped:
+    # the local Bot API refuses malformed HTML exactly as Telegram does.
+    name = "<b>Acme</b> & Sons <script>"
+    reply = await organiser.says(f"/invite {name}")
+    assert f"New organisation {name}." in reply
+    member = await contact_of(api, organiser, name, 2001, "en")
+    appeal_id = await open_appeal(
+        organiser, "Free <i>all</i> & now", "Body with <tags> & ampersands"
+    )
+    await member.says(f"/cosign {appeal_id}")
+    status = await member.says(f"/status {appeal_id}")
+    assert "#1 Free <i>all</i> & now" in status
+    assert f"• {name}" in status
+    assert "Body with <tags> & ampersands" in await member.says(f"/appeal {appeal_id}")
+
+
+async def test_a_long_appeal_is_split_into_messages_that_fit(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    long_text = "\n\n".join([sample("appeal-2025-11-27.fr.txt")] * 3)
+    # As long as Telegram lets an organiser send it: 4,096 characters with the command.
+    text = long_text[:4080]
+    appeal_id = await open_appeal(organiser, "L", text)
+    member = await contact_of(api, organiser, "Memorial", 2001, "en")
+    first = await member.says(f"/appeal {appeal_id}")
+    second = (await member.next_message()).text
+    assert utf16_length(first) <= TEXT_LIMIT and utf16_length(second) <= TEXT_LIMIT
+    shown = first + "\n" + second
+    assert first.startswith("#1 L\nState: open for signatures\n\nAppel du 27 novembre 2025")
+    assert " ".join(shown.split()).endswith(" ".join(text.split()))
+
+
+async def test_concurrent_taps_leave_one_signature(
+    api: LocalBotApi, organiser: Someone, database: Database
+) -> None:
+    appeal_id = await open_appeal(organiser, "One voice per organisation", "Text.")
+    contacts = [await contact_of(api, organiser, "Memorial", 2000 + n, "en") for n in range(12)]
+    replies = await asyncio.gather(*(c.says(f"/cosign {appeal_id}") for c in contacts))
+    assert sum(r.startswith("Memorial co-signed") for r in replies) == 1
+    assert replies.count(f"Memorial has already signed appeal #{appeal_id}.") == 11
+    async with database.transaction() as session:
+        assert len((await session.exec(select(Signature))).all()) == 1

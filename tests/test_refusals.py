@@ -1,0 +1,169 @@
+"""Every refusal: a clear one-line reply, and nothing stored changes."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.local_api import LocalBotApi
+from models import Database
+from tests.clock import Clock
+from tests.people import Someone, appeal_number, invite_code
+
+TABLES = ("organisation", "account", "contact", "invite", "appeal", "signature")
+
+
+async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to compare before and after a refusal."""
+    async with database.engine.connect() as connection:
+        return {
+            table: [tuple(row) for row in await connection.execute(text(f"SELECT * FROM {table}"))]
+            for table in TABLES
+        }
+
+
+@pytest.fixture
+async def coalition(api: LocalBotApi, organiser: Someone) -> dict[str, object]:
+    """Memorial with one contact, one open appeal #1, one draft #2."""
+    invite = await organiser.says("/invite Memorial")
+    contact = Someone(api, 2001, "Irina", "en")
+    await contact.says(f"/join {invite_code(invite)}")
+    opened = appeal_number(await organiser.says("/newappeal Free them all\nText."))
+    await organiser.says(f"/publish {opened}")
+    draft = appeal_number(await organiser.says("/newappeal Still a draft\nText."))
+    stranger = Someone(api, 3001, "Stranger", "en")
+    return {"contact": contact, "stranger": stranger, "open": opened, "draft": draft}
+
+
+CASES = [
+    # (who, what they send, the one line they get back)
+    (
+        "stranger",
+        "/cosign 1",
+        "Only contacts of member organisations can use /cosign. Ask an organiser of the coalition for an invite.",
+    ),
+    (
+        "stranger",
+        "/status 1",
+        "Only contacts of member organisations can use /status. Ask an organiser of the coalition for an invite.",
+    ),
+    (
+        "stranger",
+        "/subscribe",
+        "Only contacts of member organisations can use /subscribe. Ask an organiser of the coalition for an invite.",
+    ),
+    ("stranger", "/invite Evil Corp", "Only organisers can use /invite."),
+    ("contact", "/invite Evil Corp", "Only organisers can use /invite."),
+    ("contact", "/newappeal Title\nText", "Only organisers can use /newappeal."),
+    ("contact", "/publish 2", "Only organisers can use /publish."),
+    ("contact", "/close 1", "Only organisers can use /close."),
+    ("contact", "/join abc", "You are already a contact of Memorial."),
+    (
+        "stranger",
+        "/join not-a-real-code",
+        "This invite code is not valid. Check it, or ask an organiser for a new one.",
+    ),
+    ("stranger", "/join", "Usage: /join CODE"),
+    ("stranger", "/start a b", "Usage: /start or /start CODE"),
+    ("stranger", "/language de", "Usage: /language en, fr, uk or ru"),
+    ("stranger", "/language", "Usage: /language en, fr, uk or ru"),
+    (
+        "contact",
+        "/cosign",
+        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+    ),
+    (
+        "contact",
+        "/cosign abc",
+        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+    ),
+    (
+        "contact",
+        "/cosign 1 loudly",
+        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+    ),
+    (
+        "contact",
+        "/cosign -1",
+        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+    ),
+    (
+        "contact",
+        "/cosign 99999999999999999999",
+        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+    ),
+    ("contact", "/cosign 999", "There is no appeal #999. /appeals lists them."),
+    ("contact", "/cosign 2", "There is no appeal #2. /appeals lists them."),
+    ("contact", "/withdraw 1", "Memorial has not signed appeal #1."),
+    ("contact", "/withdraw", "Usage: /withdraw ID"),
+    ("contact", "/appeal x", "Usage: /appeal ID"),
+    ("contact", "/status 1 2", "Usage: /status ID"),
+    ("organiser", "/invite", "Usage: /invite NAME OF THE ORGANISATION"),
+    (
+        "organiser",
+        "/invite " + "x" * 201,
+        "An organisation's name must be 1 to 200 characters long.",
+    ),
+    (
+        "organiser",
+        "/newappeal",
+        "Usage: /newappeal TITLE, with the appeal's text on the following lines",
+    ),
+    ("organiser", "/newappeal Title only", "Write the appeal's text on the lines after the title."),
+    (
+        "organiser",
+        "/newappeal " + "t" * 201 + "\ntext",
+        "An appeal's title must be 1 to 200 characters long.",
+    ),
+    ("organiser", "/publish 1", "Appeal #1 is already open."),
+    ("organiser", "/publish", "Usage: /publish ID"),
+    ("organiser", "/close 2", "Appeal #2 is a draft: /publish it first."),
+    ("organiser", "/close 42", "There is no appeal #42. /appeals lists them."),
+    ("stranger", "/frobnicate", "I do not know the command /frobnicate. /help lists yours."),
+    ("stranger", "hello?", "I only understand commands. /help lists yours."),
+]
+
+
+@pytest.mark.parametrize(("who", "sends", "reply"), CASES)
+async def test_refused_commands_say_why_and_change_nothing(
+    coalition: dict[str, object],
+    organiser: Someone,
+    database: Database,
+    who: str,
+    sends: str,
+    reply: str,
+) -> None:
+    person = organiser if who == "organiser" else coalition[who]
+    assert isinstance(person, Someone)
+    before = await snapshot(database)
+    assert await person.says(sends) == reply
+    assert await snapshot(database) == before
+
+
+async def test_a_used_invite_is_refused(api: LocalBotApi, organiser: Someone) -> None:
+    code = invite_code(await organiser.says("/invite Memorial"))
+    await Someone(api, 2001, "Irina").says(f"/join {code}")
+    late = Someone(api, 2002, "Oleg")
+    assert await late.says(f"/start {code}") == (
+        "This invite code has already been used. Ask an organiser for a new one."
+    )
+
+
+async def test_an_expired_invite_is_refused(
+    api: LocalBotApi, organiser: Someone, clock: Clock
+) -> None:
+    code = invite_code(await organiser.says("/invite Memorial"))
+    clock.advance(timedelta(days=7, seconds=1))
+    assert await Someone(api, 2001, "Irina").says(f"/join {code}") == (
+        "This invite code has expired. Ask an organiser for a new one."
+    )
+
+
+async def test_a_closed_appeal_is_not_reopened(
+    coalition: dict[str, object], organiser: Someone
+) -> None:
+    await organiser.says("/close 1")
+    assert (
+        await organiser.says("/publish 1") == "Appeal #1 is closed; a closed appeal stays closed."
+    )
+    assert await organiser.says("/close 1") == "Appeal #1 is closed; a closed appeal stays closed."
