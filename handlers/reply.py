@@ -1,73 +1,91 @@
 """Sending replies: HTML, and split to fit Telegram's 4,096 characters per message."""
 
 import re
-from collections.abc import Iterator
+from html import unescape
 
 from markupsafe import Markup
 
 from bot.local_api.html import TEXT_LIMIT, utf16_length
 
-# A tag, an entity, or one plain character: the pieces a split may fall between.
-_PIECE = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;|[^<&]", re.DOTALL)
+# Tags and entities are atoms a split never enters; words and spaces are where it prefers to.
+_TOKEN = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;|\s+|[^<&\s]+")
 _TAG_NAME = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
 
 
 def paginate(text: Markup, limit: int = TEXT_LIMIT) -> list[str]:
     """Split HTML into messages of at most `limit` visible characters.
 
-    Splits fall at a line break where possible, else at a space, else anywhere but inside a
-    tag or an entity; tags open at a split are closed before it and reopened after it.
+    A line that fits on a new page is moved there whole; a longer one is split at spaces, and a
+    word longer than a page anywhere but inside a tag or an entity. Tags open at a split are
+    closed before it and reopened after it.
     """
-    pages: list[str] = []
-    page: list[str] = []
-    visible = 0
-    open_tags: list[tuple[str, str]] = []  # (name, the whole opening tag)
-    for unit in _units(str(text), limit):
-        size = _visible_size(unit)
-        if visible + size > limit and page:
-            pages.append(_finish(page, open_tags))
-            page = [opening for _, opening in open_tags]
-            visible = 0
-            unit = unit.lstrip("\n")
-            size = _visible_size(unit)
-        page.append(unit)
-        visible += size
-        _track(unit, open_tags)
-    if "".join(page).strip():
-        pages.append(_finish(page, open_tags))
-    return pages
+    pager = _Pager(limit)
+    for line in str(text).split("\n"):
+        pager.add_line(line)
+    return pager.finish()
 
 
-def _units(html: str, limit: int) -> Iterator[str]:
-    """Lines (with their break) while short; longer lines by words; longer words by pieces."""
-    for line in html.splitlines(keepends=True):
-        if _visible_size(line) <= limit // 2:
-            yield line
-            continue
-        for word in re.split(r"(?<= )", line):
-            if _visible_size(word) <= limit // 2:
-                yield word
-            else:
-                yield from _PIECE.findall(word)
-
-
-def _visible_size(html: str) -> int:
+def visible_size(html: str) -> int:
+    """The UTF-16 length Telegram counts for an HTML fragment: tags count 0, entities 1 char."""
     text = re.sub(r"<[^>]*>", "", html)
-    return utf16_length(re.sub(r"&[#a-zA-Z0-9]+;", "&", text))
+    return utf16_length(unescape(text))
 
 
-def _track(html: str, open_tags: list[tuple[str, str]]) -> None:
-    for tag in re.findall(r"<[^>]*>", html):
-        match = _TAG_NAME.match(tag)
-        if match is None:
-            continue
-        if tag.startswith("</"):
-            if open_tags and open_tags[-1][0] == match[1]:
-                open_tags.pop()
-        else:
-            open_tags.append((match[1], tag))
+class _Pager:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pages: list[str] = []
+        self.page: list[str] = []
+        self.visible = 0
+        self.open_tags: list[tuple[str, str]] = []  # (name, the whole opening tag)
 
+    def add_line(self, line: str) -> None:
+        size = visible_size(line)
+        if self.visible and self.visible + 1 + size <= self.limit:
+            self._append("\n")
+            self._append(line)
+            return
+        if self.visible:
+            self._break()
+        if size <= self.limit:
+            self._append(line)
+            return
+        for token in _TOKEN.findall(line):
+            self._add_token(token)
 
-def _finish(page: list[str], open_tags: list[tuple[str, str]]) -> str:
-    closing = "".join(f"</{name}>" for name, _ in reversed(open_tags))
-    return "".join(page).rstrip("\n") + closing
+    def _add_token(self, token: str) -> None:
+        size = visible_size(token)
+        if size > self.limit:  # one word longer than a page: cut it anywhere
+            for char in token:
+                self._add_token(char)
+            return
+        if self.visible + size > self.limit:
+            self._break()
+            if token.isspace():
+                return
+        self._append(token)
+
+    def _append(self, html: str) -> None:
+        if not self.visible and not html.strip() and "<" not in html:
+            return  # no page starts with blank lines or spaces
+        self.page.append(html)
+        self.visible += visible_size(html)
+        for tag in re.findall(r"<[^>]*>", html):
+            match = _TAG_NAME.match(tag)
+            if match is None:
+                continue
+            if not tag.startswith("</"):
+                self.open_tags.append((match[1], tag))
+            elif self.open_tags and self.open_tags[-1][0] == match[1]:
+                self.open_tags.pop()
+
+    def _break(self) -> None:
+        closing = "".join(f"</{name}>" for name, _ in reversed(self.open_tags))
+        self.pages.append("".join(self.page).rstrip() + closing)
+        self.page = [opening for _, opening in self.open_tags]
+        self.visible = 0
+
+    def finish(self) -> list[str]:
+        if self.visible:
+            self._break()
+        return self.pages

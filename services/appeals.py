@@ -87,15 +87,13 @@ async def list_appeals(*, session: AsyncSession, include_drafts: bool) -> list[A
     states = [AppealState.OPEN, AppealState.DRAFT] if include_drafts else [AppealState.OPEN]
     count = func.count(col(Signature.id))
     rows = await session.exec(
-        select(Appeal.id, Appeal.title, Appeal.state, count)
+        select(Appeal, count)
         .outerjoin(Signature, col(Signature.appeal_id) == col(Appeal.id))
         .where(col(Appeal.state).in_(states))
         .group_by(col(Appeal.id))
         .order_by(col(Appeal.id).desc())
     )
-    return [
-        AppealSummary(int(id_ or 0), title, AppealState(state), n) for id_, title, state, n in rows
-    ]
+    return [AppealSummary(_id(appeal), appeal.title, appeal.state, n) for appeal, n in rows]
 
 
 async def appeal_status(
@@ -117,10 +115,15 @@ async def appeal_status(
     ).all()
     own = next((Disclosure(d) for org_id, d, _ in rows if org_id == organisation_id), None)
     public = [name for _, d, name in rows if d is Disclosure.PUBLIC]
-    assert appeal.id is not None
-    return AppealStatus(appeal.id, appeal.title, appeal.state, len(rows), own, public)
+    return AppealStatus(_id(appeal), appeal.title, appeal.state, len(rows), own, public)
 
 
 async def _count_signatures(session: AsyncSession, appeal_id: int) -> int:
     query = select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
     return (await session.exec(query)).one()
+
+
+def _id(appeal: Appeal) -> int:
+    """A stored appeal's id (SQLModel types it optional because it is unset before insert)."""
+    assert appeal.id is not None
+    return appeal.id

@@ -14,9 +14,10 @@ NAME_MAX = 200
 async def find_or_create(*, session: AsyncSession, name: str) -> tuple[Organisation, bool]:
     """The organisation with this name (case and spacing ignored), created if new."""
     tidy = " ".join(name.split())
-    if not tidy or len(tidy) > NAME_MAX:
-        raise OrganisationNameInvalid(limit=NAME_MAX)
     key = name_key(tidy)
+    # The key can be longer than the name ("ß" folds to "ss"): both must fit their columns.
+    if not tidy or max(len(tidy), len(key)) > NAME_MAX:
+        raise OrganisationNameInvalid(limit=NAME_MAX)
     existing = (
         await session.exec(select(Organisation).where(Organisation.name_key == key))
     ).first()

@@ -112,7 +112,8 @@ async def test_a_long_appeal_is_split_into_messages_that_fit(
     member = await contact_of(api, organiser, "Memorial", 2001, "en")
     first = await member.says(f"/appeal {appeal_id}")
     second = (await member.next_message()).text
-    assert utf16_length(first) <= TEXT_LIMIT and utf16_length(second) <= TEXT_LIMIT
+    assert utf16_length(first) <= TEXT_LIMIT
+    assert utf16_length(second) <= TEXT_LIMIT
     shown = first + "\n" + second
     assert first.startswith("#1 L\nState: open for signatures\n\nAppel du 27 novembre 2025")
     assert " ".join(shown.split()).endswith(" ".join(text.split()))

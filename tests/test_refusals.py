@@ -3,23 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from bot.local_api import LocalBotApi
 from models import Database
 from tests.clock import Clock
 from tests.people import Someone, appeal_number, invite_code
-
-TABLES = ("organisation", "account", "contact", "invite", "appeal", "signature")
-
-
-async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, to compare before and after a refusal."""
-    async with database.engine.connect() as connection:
-        return {
-            table: [tuple(row) for row in await connection.execute(text(f"SELECT * FROM {table}"))]
-            for table in TABLES
-        }
+from tests.stories import snapshot
 
 
 @pytest.fixture

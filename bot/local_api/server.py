@@ -7,36 +7,24 @@ deliver them; what the bot sends is kept per chat, checked as Telegram checks it
 """
 
 import asyncio
-import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from bot.local_api.html import CAPTION_LIMIT, ParseError, message_text
-
-Json = dict[str, Any]
-# Fields PTB sends JSON-encoded inside a form body.
-_JSON_FIELDS = {
-    "reply_markup", "entities", "caption_entities", "link_preview_options", "commands",
-    "scope", "reply_parameters", "allowed_updates",
-}  # fmt: skip
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-
-@dataclass
-class Document:
-    file_name: str
-    content: bytes
+from bot.local_api.protocol import (
+    ApiError,
+    Document,
+    Json,
+    error_response,
+    leading_command_length,
+    read_params,
+    scope_key_of,
+)
 
 
 @dataclass
@@ -172,7 +160,7 @@ class LocalBotApi:
             "date": int(self.clock()),
             "text": text,
         }
-        command_length = _leading_command_length(text)
+        command_length = leading_command_length(text)
         if command_length:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
         return self._push({"message": message})
@@ -196,18 +184,18 @@ class LocalBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
-            return _error(ApiError(401, "Unauthorized"))
+            return error_response(ApiError(401, "Unauthorized"))
         handler = self._methods.get(method)
         if handler is None:
-            return _error(ApiError(404, "Not Found: method not found"))
+            return error_response(ApiError(404, "Not Found: method not found"))
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
             self.calls.append((method, params))
             result = await handler(params)
         except ApiError as error:
-            return _error(error)
+            return error_response(error)
         except ParseError as error:
-            return _error(ApiError(400, f"Bad Request: {error}"))
+            return error_response(ApiError(400, f"Bad Request: {error}"))
         return web.json_response({"ok": True, "result": result})
 
     def _push(self, update: Json) -> int:
@@ -328,18 +316,18 @@ class LocalBotApi:
         commands = params.get("commands") or []
         for command in commands:
             name, description = command.get("command", ""), command.get("description", "")
-            if not (1 <= len(name) <= 32) or not name.replace("_", "").isalnum():
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not (1 <= len(description) <= 256):
                 raise ApiError(400, "Bad Request: command description is invalid")
-        self.commands[_scope_key(params)] = commands
+        self.commands[scope_key_of(params)] = commands
         return True
 
     async def _get_my_commands(self, params: Json) -> list[Json]:
-        return self.commands.get(_scope_key(params), [])
+        return self.commands.get(scope_key_of(params), [])
 
     async def _delete_my_commands(self, params: Json) -> bool:
-        self.commands.pop(_scope_key(params), None)
+        self.commands.pop(scope_key_of(params), None)
         return True
 
     def _as_telegram_message(self, message: SentMessage) -> Json:
@@ -366,59 +354,3 @@ class LocalBotApi:
         if message.edits:
             result["edit_date"] = int(self.clock())
         return result
-
-
-def scope_key(scope: Json | None, language_code: str | None = None) -> str:
-    """How the server files a command list: by scope (type and chat) and language."""
-    scope = scope or {"type": "default"}
-    chat = f":{scope['chat_id']}" if "chat_id" in scope else ""
-    return f"{scope.get('type', 'default')}{chat}/{language_code or ''}"
-
-
-def _scope_key(params: Json) -> str:
-    return scope_key(params.get("scope"), params.get("language_code") or None)
-
-
-def _leading_command_length(text: str) -> int:
-    """Length of a `/command` or `/command@bot` at the start of the text, as Telegram marks it."""
-    if not text.startswith("/"):
-        return 0
-    end = 1
-    while end < len(text) and (text[end].isalnum() or text[end] in "_@"):
-        end += 1
-    return end if end > 1 else 0
-
-
-async def _read_params(request: web.Request) -> Json:
-    if request.method == "GET":
-        raw: Json = dict(request.query)
-    elif request.content_type == "application/json":
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ApiError(400, "Bad Request: parameters must be a JSON object")
-        return body
-    elif request.content_type == "multipart/form-data":
-        raw = {}
-        async for part in await request.multipart():
-            if not isinstance(part, BodyPartReader) or part.name is None:
-                continue
-            if part.filename is not None:
-                raw[part.name] = Document(part.filename, bytes(await part.read()))
-            else:
-                raw[part.name] = await part.text()
-    else:
-        raw = dict(await request.post())
-    for name in _JSON_FIELDS & raw.keys():
-        if isinstance(raw[name], str):
-            try:
-                raw[name] = json.loads(raw[name])
-            except json.JSONDecodeError:
-                raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
-    return raw
-
-
-def _error(error: ApiError) -> web.Response:
-    body: Json = {"ok": False, "error_code": error.code, "description": error.description}
-    if error.parameters:
-        body["parameters"] = error.parameters
-    return web.json_response(body, status=error.code)

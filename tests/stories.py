@@ -1,0 +1,114 @@
+"""The coalition arranged through the services, one transaction per step as handlers do."""
+
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlmodel import SQLModel
+from sqlmodel import select as select_model
+
+from models import (
+    Contact,
+    Database,
+    Disclosure,
+)
+from services.appeals import (
+    create_appeal,
+    publish_appeal,
+)
+from services.invites import IssuedInvite, issue_invite, join
+from services.signatures import Cosigned, cosign
+
+ORGANISER = 1000
+IRINA, OLEG, ALES, MARTA = 2001, 2002, 2003, 2004
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+LATER = NOW + timedelta(hours=2)
+
+TITLE = "Free all detainees held in connection with the conflict"
+TEXT = "Your Excellencies,\nWe, the undersigned organisations, call on you to free them."
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+# --- Arrangements: each step is one transaction, as a handler would run it. ---------------
+
+
+async def invite(database: Database, name: str, *, now: datetime = NOW) -> IssuedInvite:
+    async with database.transaction() as session:
+        return await issue_invite(
+            session=session,
+            organisation_name=name,
+            organiser_id=ORGANISER,
+            now=now,
+            valid_for=WEEK,
+        )
+
+
+async def member(database: Database, name: str, telegram_id: int) -> int:
+    """An organisation of the coalition with one contact; returns the organisation's id."""
+    issued = await invite(database, name)
+    async with database.transaction() as session:
+        await join(
+            session=session, code=issued.code, telegram_id=telegram_id, language="en", now=NOW
+        )
+    async with database.transaction() as session:
+        contact = await session.get(Contact, telegram_id)
+    assert contact is not None
+    return contact.organisation_id
+
+
+async def draft(database: Database, title: str = TITLE) -> int:
+    async with database.transaction() as session:
+        appeal = await create_appeal(
+            session=session, title=title, text=TEXT, organiser_id=ORGANISER
+        )
+    assert appeal.id is not None
+    return appeal.id
+
+
+async def open_appeal(database: Database, title: str = TITLE) -> int:
+    appeal_id = await draft(database, title)
+    async with database.transaction() as session:
+        await publish_appeal(session=session, appeal_id=appeal_id, now=NOW)
+    return appeal_id
+
+
+async def sign(
+    database: Database,
+    appeal_id: int,
+    organisation_id: int,
+    signed_by: int,
+    disclosure: Disclosure = Disclosure.PUBLIC,
+    now: datetime = LATER,
+) -> Cosigned:
+    async with database.transaction() as session:
+        return await cosign(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=organisation_id,
+            signed_by=signed_by,
+            disclosure=disclosure,
+            now=now,
+        )
+
+
+async def stored(database: Database, model: type[Row]) -> list[Row]:
+    async with database.transaction() as session:
+        return list((await session.exec(select_model(model))).all())
+
+
+async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to show that a refusal stored nothing."""
+    async with database.transaction() as session:
+        connection = await session.connection()
+        return {
+            table.name: [
+                tuple(row)
+                for row in (
+                    await connection.execute(select(table).order_by(*table.primary_key.columns))
+                ).all()
+            ]
+            for table in SQLModel.metadata.sorted_tables
+        }

@@ -1,0 +1,469 @@
+"""The local Bot API speaks Telegram's protocol: what a plain HTTP client sees of it."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from telegram import Message
+
+from bot.local_api import LocalBotApi, Person
+
+Json = dict[str, Any]
+
+
+@pytest.fixture
+async def client(api: LocalBotApi) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client whose relative URLs are methods of the bot's API."""
+    async with httpx.AsyncClient(base_url=f"{api.url}/bot{api.token}/", timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def irina(api: LocalBotApi) -> Person:
+    """Someone who has talked to the bot, so the bot may write to her."""
+    return api.meet(2001, "Irina", "fr")
+
+
+async def ok(response: httpx.Response) -> Any:
+    """The result of a successful call, checked to be in Telegram's success format."""
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["ok"] is True
+    assert set(body) == {"ok", "result"}
+    return body["result"]
+
+
+def refused(response: httpx.Response, code: int) -> str:
+    """The description of a refused call, checked to be in Telegram's error format."""
+    body = response.json()
+    assert response.status_code == code, body
+    assert set(body) == {"ok", "error_code", "description"}
+    assert body["ok"] is False
+    assert body["error_code"] == code
+    description = body["description"]
+    assert isinstance(description, str)
+    assert description
+    return description
+
+
+async def send(client: httpx.AsyncClient, chat_id: int, text: str, **params: Any) -> Json:
+    result: Json = await ok(
+        await client.post("sendMessage", json={"chat_id": chat_id, "text": text, **params})
+    )
+    return result
+
+
+# The bot and the protocol ----------------------------------------------------------------
+
+
+async def test_get_me_returns_the_bot_with_its_username(
+    api: LocalBotApi, client: httpx.AsyncClient
+) -> None:
+    me = await ok(await client.post("getMe"))
+    assert me["is_bot"] is True
+    assert me["username"] == "coalition_local_bot"
+    assert me["id"] == int(api.token.split(":")[0])
+    # GET works as well, as it does on Telegram.
+    assert await ok(await client.get("getMe")) == me
+
+
+async def test_a_wrong_token_is_unauthorized(api: LocalBotApi, client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{api.url}/bot123456:not-the-token/getMe")
+    assert refused(response, 401) == "Unauthorized"
+    assert api.calls == []
+
+
+async def test_an_unknown_method_is_not_found(client: httpx.AsyncClient) -> None:
+    description = refused(await client.post("sendTelepathicMessage", json={}), 404)
+    assert description.startswith("Not Found")
+
+
+# sendMessage -------------------------------------------------------------------------------
+
+
+async def test_send_message_with_a_json_body(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    markup = {"inline_keyboard": [[{"text": "Signer", "callback_data": "sign:7"}]]}
+    result = await send(
+        client, irina.user_id, "Bonjour <b>Irina</b>", parse_mode="HTML", reply_markup=markup
+    )
+
+    assert result["chat"] == {"id": 2001, "type": "private", "first_name": "Irina"}
+    assert result["from"]["username"] == "coalition_local_bot"
+    assert result["text"] == "Bonjour Irina"
+    assert result["reply_markup"] == markup
+    message = Message.de_json(result)
+    assert message.text == "Bonjour Irina"
+    assert message.chat.id == irina.user_id
+    assert message.reply_markup is not None
+    assert message.reply_markup.inline_keyboard[0][0].callback_data == "sign:7"
+
+    [sent] = api.messages(irina.user_id)
+    assert sent.message_id == result["message_id"]
+    assert sent.source == "Bonjour <b>Irina</b>"
+    assert sent.buttons() == [{"text": "Signer", "callback_data": "sign:7"}]
+
+
+async def test_send_message_with_a_form_body(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    """PTB's way: every field a string, reply_markup JSON-encoded inside the form."""
+    markup = {"inline_keyboard": [[{"text": "Oui", "callback_data": "yes"}]]}
+    response = await client.post(
+        "sendMessage",
+        data={
+            "chat_id": str(irina.user_id),
+            "text": "Voulez-vous signer ?",
+            "reply_markup": json.dumps(markup),
+        },
+    )
+    result = await ok(response)
+
+    message = Message.de_json(result)
+    assert message.chat.id == irina.user_id
+    assert message.text == "Voulez-vous signer ?"
+    assert result["reply_markup"] == markup
+    [sent] = api.messages(irina.user_id)
+    assert sent.chat_id == irina.user_id
+    assert sent.reply_markup == markup
+
+
+async def test_message_ids_increase(client: httpx.AsyncClient, irina: Person) -> None:
+    first = await send(client, irina.user_id, "un")
+    second = await send(client, irina.user_id, "deux")
+    assert second["message_id"] > first["message_id"]
+
+
+async def test_send_message_to_a_stranger_is_refused(
+    api: LocalBotApi, client: httpx.AsyncClient
+) -> None:
+    response = await client.post("sendMessage", json={"chat_id": 777, "text": "Bonjour"})
+    assert refused(response, 400) == "Bad Request: chat not found"
+    assert api.messages(777) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Une lettre <b>non fermée",
+        "Quand 1 < 2 sans échappement",
+        "Une balise <blink>inconnue</blink>",
+        "Droits & libertés",
+    ],
+    ids=["unclosed-b", "raw-lt", "unknown-tag", "bare-ampersand"],
+)
+async def test_malformed_html_is_refused(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person, text: str
+) -> None:
+    response = await client.post(
+        "sendMessage", json={"chat_id": irina.user_id, "text": text, "parse_mode": "HTML"}
+    )
+    assert refused(response, 400).startswith("Bad Request: can't parse entities")
+    assert api.messages(irina.user_id) == []
+
+
+async def test_the_same_texts_pass_without_a_parse_mode(
+    client: httpx.AsyncClient, irina: Person
+) -> None:
+    result = await send(client, irina.user_id, "Droits & libertés, 1 < 2")
+    assert result["text"] == "Droits & libertés, 1 < 2"
+
+
+async def test_a_text_over_4096_characters_is_too_long(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    response = await client.post(
+        "sendMessage", json={"chat_id": irina.user_id, "text": "x" * 4097, "parse_mode": "HTML"}
+    )
+    assert refused(response, 400) == "Bad Request: message is too long"
+    assert api.messages(irina.user_id) == []
+
+
+async def test_the_limit_counts_visible_characters_not_markup(
+    client: httpx.AsyncClient, irina: Person
+) -> None:
+    # 4,096 entities of five characters each: 20,480 characters of source, 4,096 shown.
+    result = await send(client, irina.user_id, "&amp;" * 4096, parse_mode="HTML")
+    assert result["text"] == "&" * 4096
+    # One more is one too many.
+    response = await client.post(
+        "sendMessage",
+        json={"chat_id": irina.user_id, "text": "&amp;" * 4097, "parse_mode": "HTML"},
+    )
+    assert refused(response, 400) == "Bad Request: message is too long"
+
+
+# getUpdates ----------------------------------------------------------------------------------
+
+
+async def test_get_updates_returns_pushed_messages_until_confirmed(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    oleg = api.meet(2002, "Oleg", "en")
+    api.push_message(irina, "/start x")
+    api.push_message(oleg, "Bonjour")
+
+    updates = await ok(await client.post("getUpdates", json={"timeout": 0}))
+    assert [u["message"]["text"] for u in updates] == ["/start x", "Bonjour"]
+    first, second = updates
+    assert second["update_id"] > first["update_id"]
+    assert first["message"]["from"]["id"] == irina.user_id
+    assert first["message"]["from"]["language_code"] == "fr"
+    assert first["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    assert "entities" not in second["message"]
+    assert Message.de_json(first["message"]).text == "/start x"
+
+    # Not confirmed yet: asked again, the same updates come back.
+    again = await ok(await client.post("getUpdates", json={"timeout": 0}))
+    assert [u["update_id"] for u in again] == [first["update_id"], second["update_id"]]
+
+    # An offset past the last one confirms them; they never come back.
+    offset = second["update_id"] + 1
+    assert await ok(await client.post("getUpdates", json={"offset": offset, "timeout": 0})) == []
+    assert await ok(await client.post("getUpdates", json={"timeout": 0})) == []
+
+    # The next update continues the numbering.
+    api.push_message(oleg, "Encore")
+    [third] = await ok(await client.post("getUpdates", json={"offset": offset, "timeout": 0}))
+    assert third["update_id"] == offset
+    assert third["message"]["text"] == "Encore"
+
+
+async def test_get_updates_with_an_offset_confirms_only_earlier_updates(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    first = api.push_message(irina, "un")
+    second = api.push_message(irina, "deux")
+    updates = await ok(await client.post("getUpdates", data={"offset": str(second)}))
+    assert [u["update_id"] for u in updates] == [second]
+    assert first < second
+
+
+async def test_get_updates_long_polls_until_an_update_arrives(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    started = time.monotonic()
+    poll = asyncio.create_task(client.post("getUpdates", json={"timeout": 5}))
+    await asyncio.sleep(0.3)
+    assert not poll.done(), "getUpdates answered before anything happened"
+    api.push_message(irina, "Me voici")
+
+    updates = await ok(await poll)
+    elapsed = time.monotonic() - started
+    assert [u["message"]["text"] for u in updates] == ["Me voici"]
+    assert elapsed < 2
+
+
+async def test_get_updates_returns_nothing_after_its_timeout(client: httpx.AsyncClient) -> None:
+    started = time.monotonic()
+    updates = await ok(await client.post("getUpdates", json={"timeout": 1}))
+    elapsed = time.monotonic() - started
+    assert updates == []
+    assert 0.9 <= elapsed < 3
+
+
+# sendDocument --------------------------------------------------------------------------------
+
+
+async def test_send_document_stores_the_uploaded_file(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    content = "organisation;signée\nMemorial;oui\n".encode()
+    response = await client.post(
+        "sendDocument",
+        data={
+            "chat_id": str(irina.user_id),
+            "caption": "Les <b>signataires</b>",
+            "parse_mode": "HTML",
+        },
+        files={"document": ("signataires.csv", content, "text/csv")},
+    )
+    result = await ok(response)
+
+    assert result["document"]["file_name"] == "signataires.csv"
+    assert result["document"]["file_size"] == len(content)
+    assert result["caption"] == "Les signataires"
+    assert "text" not in result
+    message = Message.de_json(result)
+    assert message.document is not None
+    assert message.document.file_name == "signataires.csv"
+
+    [sent] = api.messages(irina.user_id)
+    assert sent.document is not None
+    assert sent.document.file_name == "signataires.csv"
+    assert sent.document.content == content
+
+
+async def test_send_document_without_a_file_is_refused(
+    client: httpx.AsyncClient, irina: Person
+) -> None:
+    response = await client.post(
+        "sendDocument", data={"chat_id": str(irina.user_id), "document": "not-a-file"}
+    )
+    assert refused(response, 400).startswith("Bad Request:")
+
+
+# Commands ------------------------------------------------------------------------------------
+
+DEFAULT_COMMANDS = [
+    {"command": "start", "description": "Start"},
+    {"command": "appeals", "description": "Open appeals"},
+]
+FRENCH_COMMANDS = [{"command": "appeals", "description": "Appels ouverts"}]
+ORGANISER_COMMANDS = [
+    {"command": "invite", "description": "Invite an organisation"},
+    {"command": "new_appeal", "description": "Draft an appeal"},
+]
+
+
+async def test_commands_are_kept_per_scope_and_language(client: httpx.AsyncClient) -> None:
+    chat_scope = {"type": "chat", "chat_id": 1000}
+    assert await ok(await client.post("setMyCommands", json={"commands": DEFAULT_COMMANDS}))
+    assert await ok(
+        await client.post(
+            "setMyCommands", json={"commands": FRENCH_COMMANDS, "language_code": "fr"}
+        )
+    )
+    # Form-encoded as PTB sends it: commands and scope are JSON inside the form.
+    assert await ok(
+        await client.post(
+            "setMyCommands",
+            data={"commands": json.dumps(ORGANISER_COMMANDS), "scope": json.dumps(chat_scope)},
+        )
+    )
+
+    assert await ok(await client.post("getMyCommands", json={})) == DEFAULT_COMMANDS
+    assert (
+        await ok(await client.post("getMyCommands", json={"scope": {"type": "default"}}))
+        == DEFAULT_COMMANDS
+    )
+    assert (
+        await ok(await client.post("getMyCommands", json={"language_code": "fr"}))
+        == FRENCH_COMMANDS
+    )
+    assert (
+        await ok(await client.post("getMyCommands", json={"scope": chat_scope}))
+        == ORGANISER_COMMANDS
+    )
+    # Nothing was set for the chat in French, nor for another chat.
+    assert (
+        await ok(
+            await client.post("getMyCommands", json={"scope": chat_scope, "language_code": "fr"})
+        )
+        == []
+    )
+    other_chat = {"type": "chat", "chat_id": 1001}
+    assert await ok(await client.post("getMyCommands", json={"scope": other_chat})) == []
+
+    assert await ok(await client.post("deleteMyCommands", json={"scope": chat_scope}))
+    assert await ok(await client.post("getMyCommands", json={"scope": chat_scope})) == []
+    assert await ok(await client.post("getMyCommands", json={})) == DEFAULT_COMMANDS
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "/start",
+        "new appeal",
+        "new-appeal",
+        "x" * 33,
+        "newAppeal",
+        "подписать",
+    ],
+    ids=["empty", "slash", "space", "dash", "too-long", "upper-case", "cyrillic"],
+)
+async def test_an_invalid_command_name_is_refused(client: httpx.AsyncClient, name: str) -> None:
+    assert await ok(await client.post("setMyCommands", json={"commands": DEFAULT_COMMANDS}))
+    commands = [{"command": "start", "description": "Start"}, {"command": name, "description": "?"}]
+    response = await client.post("setMyCommands", json={"commands": commands})
+    assert refused(response, 400).startswith("Bad Request:")
+    # The refused list replaced nothing.
+    assert await ok(await client.post("getMyCommands", json={})) == DEFAULT_COMMANDS
+
+
+async def test_a_valid_command_name_of_32_characters_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    commands = [{"command": "a_1" + "x" * 29, "description": "Longest name"}]
+    assert await ok(await client.post("setMyCommands", json={"commands": commands}))
+    assert await ok(await client.post("getMyCommands", json={})) == commands
+
+
+# editMessageText -----------------------------------------------------------------------------
+
+
+async def test_edit_message_text_changes_the_text(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    sent = await send(client, irina.user_id, "Appel <b>ouvert</b>", parse_mode="HTML")
+    assert "edit_date" not in sent
+
+    edited = await ok(
+        await client.post(
+            "editMessageText",
+            json={
+                "chat_id": irina.user_id,
+                "message_id": sent["message_id"],
+                "text": "Appel <i>clos</i>",
+                "parse_mode": "HTML",
+            },
+        )
+    )
+    assert edited["message_id"] == sent["message_id"]
+    assert edited["text"] == "Appel clos"
+    assert "edit_date" in edited
+    [message] = api.messages(irina.user_id)
+    assert message.text == "Appel clos"
+    assert message.source == "Appel <i>clos</i>"
+    assert message.edits == 1
+
+
+async def test_an_identical_edit_is_refused(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    sent = await send(client, irina.user_id, "Appel ouvert")
+    response = await client.post(
+        "editMessageText",
+        data={
+            "chat_id": str(irina.user_id),
+            "message_id": str(sent["message_id"]),
+            "text": "Appel ouvert",
+        },
+    )
+    assert refused(response, 400).startswith("Bad Request: message is not modified")
+    [message] = api.messages(irina.user_id)
+    assert message.edits == 0
+
+
+async def test_an_edit_of_the_buttons_alone_is_a_modification(
+    client: httpx.AsyncClient, irina: Person
+) -> None:
+    sent = await send(client, irina.user_id, "Appel ouvert")
+    markup = {"inline_keyboard": [[{"text": "Signer", "callback_data": "sign:1"}]]}
+    edited = await ok(
+        await client.post(
+            "editMessageText",
+            json={
+                "chat_id": irina.user_id,
+                "message_id": sent["message_id"],
+                "text": "Appel ouvert",
+                "reply_markup": markup,
+            },
+        )
+    )
+    assert edited["reply_markup"] == markup
+
+
+async def test_editing_a_message_that_does_not_exist_is_refused(
+    client: httpx.AsyncClient, irina: Person
+) -> None:
+    response = await client.post(
+        "editMessageText", json={"chat_id": irina.user_id, "message_id": 999, "text": "?"}
+    )
+    assert refused(response, 400) == "Bad Request: message to edit not found"

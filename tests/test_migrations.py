@@ -1,0 +1,79 @@
+"""The migrations: each one can be undone and redone, and together they build what the models say.
+
+`bot.migrate` runs the migrations through `asyncio.run` (in models/migrations/env.py), so it is
+called from plain functions, or from a thread in an async test.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot import migrate
+from models.database import Database
+
+ALEMBIC_TABLE = "alembic_version"
+
+
+def _state(url: str) -> tuple[str | None, set[str]]:
+    """The revision the database is at, and its tables (Alembic's own left out)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            tables = set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
+    finally:
+        engine.dispose()
+    return revision, tables
+
+
+def test_every_migration_can_be_undone_and_redone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'stairway.db'}"
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
+    assert revisions, "no migration found"
+    assert _state(url) == (None, set())
+
+    for revision in revisions:
+        migrate.upgrade(url, revision.revision)
+        upgraded = _state(url)
+        assert upgraded[0] == revision.revision
+
+        migrate.downgrade(url, "-1")
+        downgraded = _state(url)
+        assert downgraded[0] == revision.down_revision, revision.revision
+        if revision.down_revision is None:
+            assert downgraded[1] == set(), "the first migration's downgrade left tables behind"
+
+        migrate.upgrade(url, revision.revision)
+        assert _state(url) == upgraded, revision.revision
+
+    assert _state(url) == (script.get_current_head(), set(SQLModel.metadata.tables))
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "render_as_batch": True}
+    )
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+async def test_the_migrated_schema_is_what_the_models_describe(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+
+    database = Database(url)
+    try:
+        async with database.engine.connect() as connection:
+            differences = await connection.run_sync(_differences)
+    finally:
+        await database.dispose()
+
+    assert differences == [], "a model changed without a migration: run `alembic revision`"
