@@ -6,11 +6,22 @@ from datetime import datetime
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
-from handlers import appeals, errors, fallback, onboarding, organisers
+from bot.i18n import load_texts
+from bot.outbox import OutboxWorker
+from handlers import (
+    announcements,
+    appeals,
+    broadcasts,
+    errors,
+    fallback,
+    onboarding,
+    organisers,
+)
 from handlers.menu import show_default_menu, show_menu
 from models import Database
 from models.utc import utcnow
@@ -18,6 +29,7 @@ from services import accounts
 
 log = logging.getLogger(__name__)
 
+OUTBOX_KEY = "outbox"
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
 
@@ -28,33 +40,58 @@ def build_application(
     """The bot as `coalition-bot run` serves it; the end-to-end tests build it the same way."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
+    token = settings.bot_token.get_secret_value()
     api = settings.telegram_api_url
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
     app: CoalitionApplication = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
+        .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=Context))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
+        .defaults(defaults)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_open)
+        .post_stop(_stop_outbox)
         .post_shutdown(_close)
         .build()
     )
-    app.bot_data[RESOURCES_KEY] = Resources(
-        settings=settings, database=Database(settings.database_url), clock=clock
+    database = Database(settings.database_url)
+    texts = load_texts()
+    worker = OutboxWorker(
+        database=database,
+        # Its own bot and connection pool: bulk sends never hold up replies to commands.
+        bot=ExtBot(
+            token,
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
+            defaults=defaults,
+            request=HTTPXRequest(connection_pool_size=settings.broadcast_concurrency + 1),
+        ),
+        texts=texts,
+        default_language=settings.default_language,
+        rate=settings.broadcast_rate,
+        concurrency=settings.broadcast_concurrency,
+        clock=clock,
     )
+    app.bot_data[RESOURCES_KEY] = Resources(
+        settings=settings,
+        database=database,
+        texts=texts,
+        wake_outbox=worker.wake,
+        clock=clock,
+    )
+    app.bot_data[OUTBOX_KEY] = worker
 
     # All handlers live in group 0, where PTB runs the first that matches: the areas'
     # commands first, then the fallback that answers anything they did not take.
     onboarding.register(app)
     appeals.register(app)
     organisers.register(app)
+    broadcasts.register(app)
+    announcements.register(app)  # buttons only: callback queries, not messages
     fallback.register(app)
     app.add_error_handler(errors.on_error)
     return app
@@ -74,7 +111,13 @@ async def _open(app: CoalitionApplication) -> None:
                 organiser_ids=settings.organiser_ids,
             )
         await show_menu(app.bot, caller, resources.texts[caller.language])
+    # Started after the menus: what was queued before a restart goes out from here on.
+    await app.bot_data[OUTBOX_KEY].start()
     log.info("serving as @%s", app.bot.username)
+
+
+async def _stop_outbox(app: CoalitionApplication) -> None:
+    await app.bot_data[OUTBOX_KEY].stop()
 
 
 async def _close(app: CoalitionApplication) -> None:

@@ -3,7 +3,9 @@
 import argparse
 import logging
 import sys
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import migrate
@@ -30,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _upgrade(settings: Settings) -> None:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        # Checked here: a failed aiosqlite open leaves a thread that dies noisily at exit.
+        folder = Path(url.database).resolve().parent
+        if not folder.is_dir():
+            raise SettingsError(f"DATABASE_URL: the folder {folder} does not exist")
     try:
         migrate.upgrade(settings.database_url)
     except (SQLAlchemyError, OSError) as error:

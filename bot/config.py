@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     organiser_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "en"
     invite_validity_days: int = Field(default=7, ge=1, le=365)
+    # Telegram allows about 30 messages a second; 25 leaves room for replies to commands.
+    # Up to 1,000 for bots with Telegram's paid broadcasts.
+    broadcast_rate: float = Field(default=25, ge=1, le=1000)
+    # Sends in flight at once; after a crash at most this many may be sent a second time.
+    broadcast_concurrency: int = Field(default=8, ge=1, le=256)
 
     @field_validator("organiser_ids", mode="before")
     @classmethod

@@ -1,14 +1,14 @@
 """What every handler can reach: the shared resources, through a typed callback context."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.i18n import Texts, load_texts
+from bot.i18n import Texts
 from models import Database
 from models.utc import utcnow
 
@@ -21,7 +21,9 @@ class Resources:
 
     settings: Settings
     database: Database
-    texts: dict[str, Texts] = field(default_factory=load_texts)
+    texts: dict[str, Texts]
+    # Tells the outbox worker that rows were just committed, so it need not wait for its poll.
+    wake_outbox: Callable[[], None]
     # The sandbox moves its clock forward; everything that asks "when is now" asks here.
     clock: Callable[[], datetime] = utcnow
 

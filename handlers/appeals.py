@@ -5,7 +5,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import Texts
-from handlers.caller import PRIVATE_MESSAGES, CommandCall, UsageError, command
+from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from models import AppealState, Disclosure
 from services import appeals, signatures
@@ -21,7 +21,7 @@ def state_label(texts: Texts, state: AppealState) -> Markup:
 
 
 @command("appeals")
-async def list_appeals(call: CommandCall) -> None:
+async def list_appeals(call: Call) -> None:
     """List open appeals (and drafts, for organisers) with their signature counts."""
     async with call.transaction() as session:
         found = await appeals.list_appeals(session=session, include_drafts=call.caller.is_organiser)
@@ -41,7 +41,7 @@ async def list_appeals(call: CommandCall) -> None:
 
 
 @command("appeal", usage=N_("/appeal ID"))
-async def show_appeal(call: CommandCall) -> None:
+async def show_appeal(call: Call) -> None:
     """Show an appeal's full text and its state."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:
@@ -55,7 +55,7 @@ async def show_appeal(call: CommandCall) -> None:
 
 
 @command("status", usage=N_("/status ID"))
-async def status(call: CommandCall) -> None:
+async def status(call: Call) -> None:
     """Show where an appeal stands: state, count, the caller's signature, public signatories."""
     appeal_id = call.sole_number()
     caller = call.caller
@@ -93,13 +93,18 @@ async def status(call: CommandCall) -> None:
 @command(
     "cosign", usage=N_("/cosign ID, or /cosign ID anonymous to be counted without being named")
 )
-async def cosign(call: CommandCall) -> None:
+async def cosign(call: Call) -> None:
     """Co-sign an open appeal in the name of the caller's organisation."""
     appeal_id = call.number()
     options = [arg.lower() for arg in call.args[1:]]
     if options not in ([], ["anonymous"]):
         raise UsageError()
     disclosure = Disclosure.ANONYMOUS if options else Disclosure.PUBLIC
+    await call.reply(await sign_for_caller(call, appeal_id, disclosure))
+
+
+async def sign_for_caller(call: Call, appeal_id: int, disclosure: Disclosure) -> Markup:
+    """Sign in the caller's organisation's name; returns what to tell them."""
     caller = call.caller
     assert caller.organisation_id is not None
     async with call.transaction() as session:
@@ -131,11 +136,11 @@ async def cosign(call: CommandCall) -> None:
         "{n} organisations have signed so far.",
         signed.signatures,
     )
-    await call.reply(Markup("\n").join([done, count]))
+    return Markup("\n").join([done, count])
 
 
 @command("withdraw", usage=N_("/withdraw ID"))
-async def withdraw(call: CommandCall) -> None:
+async def withdraw(call: Call) -> None:
     """Remove the caller's organisation's signature from an open appeal."""
     appeal_id = call.sole_number()
     caller = call.caller

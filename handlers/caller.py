@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import filters
 
 from bot.context import Context
@@ -34,8 +34,8 @@ class UsageError(Exception):
 
 
 @dataclass
-class CommandCall:
-    """One command from one person, with what a handler needs to answer it."""
+class Call:
+    """One command or button tap from one person, with what a handler needs to answer it."""
 
     update: Update
     context: Context
@@ -74,12 +74,20 @@ class CommandCall:
         async with self.context.resources.database.transaction() as session:
             yield session
 
-    async def reply(self, text: Markup) -> None:
-        for page in paginate(text):
-            await self.message.reply_text(page)
+    async def reply(self, text: Markup, buttons: InlineKeyboardMarkup | None = None) -> None:
+        """Answer in the chat; the buttons go under the last page."""
+        pages = paginate(text)
+        for number, page in enumerate(pages, start=1):
+            await self.message.reply_text(
+                page, reply_markup=buttons if number == len(pages) else None
+            )
+
+    async def edit(self, text: Markup) -> None:
+        """Replace the message a button was on (and its buttons), so it cannot be tapped again."""
+        await self.message.edit_text(paginate(text)[0], reply_markup=None)
 
 
-Body = Callable[[CommandCall], Awaitable[None]]
+Body = Callable[[Call], Awaitable[None]]
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
@@ -105,29 +113,62 @@ def command(name: str, usage: str | None = None) -> Callable[[Body], Callback]:
     `usage` is a translatable text shown when the handler raises UsageError; a command that
     takes no arguments has none and ignores any it is given.
     """
-    entry = ENTRIES[name]
 
     def wrap(body: Body) -> Callback:
         @functools.wraps(body)
         async def callback(update: Update, context: Context) -> None:
             message = update.effective_message
             assert message is not None
-            caller, texts = await identify(update, context)
-            call = CommandCall(update, context, message, caller, texts, name, context.args or [])
-            if not may_use(caller, name):
-                await call.reply(_not_allowed(texts, caller, entry))
-                return
-            try:
-                await body(call)
-            except UsageError:
-                assert usage is not None, f"/{name} refused its arguments but has no usage"
-                await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
-            except Refusal as refusal:
-                await call.reply(word_refusal(texts, refusal))
+            await _answer(update, context, message, name, context.args or [], body, usage)
 
         return callback
 
     return wrap
+
+
+def button(name: str) -> Callable[[Body], Callback]:
+    """Wrap an inline-button handler like a command: `name` is the command whose audience
+    may tap it, and the pattern's groups are its arguments."""
+
+    def wrap(body: Body) -> Callback:
+        @functools.wraps(body)
+        async def callback(update: Update, context: Context) -> None:
+            query = update.callback_query
+            assert query is not None
+            # Answered at once: the person's app shows a spinner until it is.
+            await query.answer()
+            if not isinstance(query.message, Message):
+                return  # too old for Telegram to say which message it was: nothing to act on
+            assert context.match is not None
+            arguments = [group for group in context.match.groups() if group is not None]
+            await _answer(update, context, query.message, name, arguments, body, None)
+
+        return callback
+
+    return wrap
+
+
+async def _answer(
+    update: Update,
+    context: Context,
+    message: Message,
+    name: str,
+    arguments: list[str],
+    body: Body,
+    usage: str | None,
+) -> None:
+    caller, texts = await identify(update, context)
+    call = Call(update, context, message, caller, texts, name, arguments)
+    if not may_use(caller, name):
+        await call.reply(_not_allowed(texts, caller, ENTRIES[name]))
+        return
+    try:
+        await body(call)
+    except UsageError:
+        assert usage is not None, f"/{name} refused its arguments but has no usage"
+        await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+    except Refusal as refusal:
+        await call.reply(word_refusal(texts, refusal))
 
 
 def _not_allowed(texts: Texts, caller: Caller, entry: MenuEntry) -> Markup:

@@ -51,6 +51,8 @@ MENU = (
     MenuEntry("newappeal", N_("Draft a new appeal"), Audience.ORGANISER),
     MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
     MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),
+    MenuEntry("broadcast", N_("Alert every member"), Audience.ORGANISER),
+    MenuEntry("delivery", N_("How far a broadcast has gone"), Audience.ORGANISER),
     MenuEntry("language", N_("Change your language"), Audience.EVERYONE),
 )
 ENTRIES = {entry.command: entry for entry in MENU}

@@ -7,7 +7,7 @@ from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
 from handlers.caller import (
     PRIVATE_MESSAGES,
-    CommandCall,
+    Call,
     UsageError,
     command,
     identify,
@@ -19,7 +19,7 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français", "uk": "Українськ�
 
 
 @command("start", usage=N_("/start or /start CODE"))
-async def start(call: CommandCall) -> None:
+async def start(call: Call) -> None:
     """Greet the caller; with an invite code from a deep link, join its organisation."""
     if call.args:
         await _join(call)
@@ -41,12 +41,12 @@ async def start(call: CommandCall) -> None:
 
 
 @command("join", usage=N_("/join CODE"))
-async def join(call: CommandCall) -> None:
+async def join(call: Call) -> None:
     """Become a contact of the organisation an invite code was issued for."""
     await _join(call)
 
 
-async def _join(call: CommandCall) -> None:
+async def _join(call: Call) -> None:
     if len(call.args) != 1:
         raise UsageError()
     async with call.transaction() as session:
@@ -69,7 +69,7 @@ async def _join(call: CommandCall) -> None:
 
 
 @command("help")
-async def help_(call: CommandCall) -> None:
+async def help_(call: Call) -> None:
     """List the commands this caller may use."""
     texts = call.texts
     lines = [texts.t("<b>What you can do</b>")]
@@ -83,7 +83,7 @@ async def help_(call: CommandCall) -> None:
 
 
 @command("language", usage=N_("/language en, fr, uk or ru"))
-async def language(call: CommandCall) -> None:
+async def language(call: Call) -> None:
     """Choose the language of the bot's messages."""
     if len(call.args) != 1 or call.args[0].lower() not in LANGUAGES:
         raise UsageError()
@@ -98,7 +98,7 @@ async def language(call: CommandCall) -> None:
 
 
 @command("subscribe")
-async def subscribe(call: CommandCall) -> None:
+async def subscribe(call: Call) -> None:
     """Receive announcements, broadcasts and reminders."""
     async with call.transaction() as session:
         await accounts.set_subscription(
@@ -110,7 +110,7 @@ async def subscribe(call: CommandCall) -> None:
 
 
 @command("unsubscribe")
-async def unsubscribe(call: CommandCall) -> None:
+async def unsubscribe(call: Call) -> None:
     """Stop announcements, broadcasts and reminders."""
     async with call.transaction() as session:
         await accounts.set_subscription(

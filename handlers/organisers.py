@@ -5,7 +5,7 @@ from datetime import timedelta
 from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
-from handlers.caller import PRIVATE_MESSAGES, CommandCall, UsageError, command
+from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from services import appeals, invites
 
@@ -13,7 +13,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 @command("invite", usage=N_("/invite NAME OF THE ORGANISATION"))
-async def invite(call: CommandCall) -> None:
+async def invite(call: Call) -> None:
     """Issue a single-use invite code for an organisation, creating it if new."""
     name = " ".join(call.args)
     if not name:
@@ -49,7 +49,7 @@ async def invite(call: CommandCall) -> None:
 
 
 @command("newappeal", usage=N_("/newappeal TITLE, with the appeal's text on the following lines"))
-async def new_appeal(call: CommandCall) -> None:
+async def new_appeal(call: Call) -> None:
     """Draft an appeal from a title line and the text below it."""
     title, _, text = call.body.partition("\n")
     if not title.strip():
@@ -69,20 +69,27 @@ async def new_appeal(call: CommandCall) -> None:
 
 
 @command("publish", usage=N_("/publish ID"))
-async def publish(call: CommandCall) -> None:
+async def publish(call: Call) -> None:
     """Open a draft appeal for signatures."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:
-        appeal = await appeals.publish_appeal(session=session, appeal_id=appeal_id, now=call.now())
+        published = await appeals.publish_appeal(
+            session=session, appeal_id=appeal_id, now=call.now()
+        )
+    call.context.resources.wake_outbox()
     await call.reply(
-        call.texts.t(
-            "Appeal #{id} “{title}” is open for signatures.", id=appeal_id, title=appeal.title
+        call.texts.tn(
+            "Appeal #{id} “{title}” is open for signatures; it is announced to {n} member.",
+            "Appeal #{id} “{title}” is open for signatures; it is announced to {n} members.",
+            published.announced_to,
+            id=appeal_id,
+            title=published.title,
         )
     )
 
 
 @command("close", usage=N_("/close ID"))
-async def close(call: CommandCall) -> None:
+async def close(call: Call) -> None:
     """Close an open appeal; it takes no more signatures."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:

@@ -12,6 +12,10 @@ from services.errors import (
     AppealStateConflict,
     AppealTextMissing,
     AppealTitleInvalid,
+    BroadcastAlreadyQueued,
+    BroadcastCancelled,
+    BroadcastNotFound,
+    BroadcastTextInvalid,
     InviteExpired,
     InviteUnknown,
     InviteUsed,
@@ -76,4 +80,15 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
                 "Only contacts of member organisations have updates. "
                 "Ask an organiser of the coalition for an invite."
             )
+        case BroadcastTextInvalid(limit=limit):
+            return texts.t("A broadcast's text must be 1 to {limit} characters long.", limit=limit)
+        case BroadcastNotFound(broadcast_id=broadcast_id):
+            return texts.t("There is no broadcast #{id}.", id=broadcast_id)
+        case BroadcastAlreadyQueued(broadcast_id=broadcast_id):
+            return texts.t(
+                "Broadcast #{id} is already queued: it goes out once. /delivery {id} shows how far it has gone.",
+                id=broadcast_id,
+            )
+        case BroadcastCancelled(broadcast_id=broadcast_id):
+            return texts.t("Broadcast #{id} was cancelled; nothing was sent.", id=broadcast_id)
     raise TypeError(f"no wording for {refusal!r}")

@@ -17,15 +17,27 @@ from models.appeal import Appeal, AppealState, Disclosure, Signature  # noqa: E4
 from models.database import Database  # noqa: E402
 from models.invite import Invite  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
+from models.outbox import (  # noqa: E402
+    Broadcast,
+    BroadcastState,
+    Delivery,
+    OutboxKind,
+    OutboxMessage,
+)
 
 __all__ = [
     "Account",
     "Appeal",
     "AppealState",
+    "Broadcast",
+    "BroadcastState",
     "Contact",
     "Database",
+    "Delivery",
     "Disclosure",
     "Invite",
     "Organisation",
+    "OutboxKind",
+    "OutboxMessage",
     "Signature",
 ]

@@ -31,3 +31,5 @@ class Contact(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     subscribed: bool = True
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When Telegram said this person blocked the bot (or deleted their account).
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -24,7 +24,7 @@ class Disclosure(StrEnum):
 TITLE_MAX = 200
 
 
-def _stored_as_value(enum: type[StrEnum]) -> SAEnum:
+def stored_as_value(enum: type[StrEnum]) -> SAEnum:
     """A portable string column holding the enum's value, without a native database type."""
     return SAEnum(
         enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
@@ -36,7 +36,7 @@ class Appeal(SQLModel, table=True):
     title: str = Field(max_length=TITLE_MAX)
     text: str = Field(sa_column=Column(Text, nullable=False))
     state: AppealState = Field(
-        default=AppealState.DRAFT, sa_type=_stored_as_value(AppealState), index=True
+        default=AppealState.DRAFT, sa_type=stored_as_value(AppealState), index=True
     )
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -51,6 +51,6 @@ class Signature(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     appeal_id: int = Field(foreign_key="appeal.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    disclosure: Disclosure = Field(default=Disclosure.PUBLIC, sa_type=_stored_as_value(Disclosure))
+    disclosure: Disclosure = Field(default=Disclosure.PUBLIC, sa_type=stored_as_value(Disclosure))
     signed_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

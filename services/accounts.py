@@ -67,6 +67,12 @@ async def ensure_account(*, session: AsyncSession, telegram_id: int, language: s
     return account
 
 
+async def language_of(*, session: AsyncSession, telegram_id: int, default: str) -> str:
+    """The language a person chose, or `default` for someone the bot has not stored."""
+    account = await session.get(Account, telegram_id)
+    return account.language if account is not None else default
+
+
 async def set_language(*, session: AsyncSession, telegram_id: int, language: str) -> None:
     account = await ensure_account(session=session, telegram_id=telegram_id, language=language)
     account.language = language

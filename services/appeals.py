@@ -7,8 +7,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Appeal, AppealState, Disclosure, Organisation, Signature
+from models import Appeal, AppealState, Disclosure, Organisation, OutboxKind, Signature
 from models.appeal import TITLE_MAX
+from services import outbox
 from services.errors import (
     AppealNotFound,
     AppealStateConflict,
@@ -60,15 +61,26 @@ async def find_appeal(*, session: AsyncSession, appeal_id: int, include_drafts: 
     return appeal
 
 
-async def publish_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) -> Appeal:
-    """Open a draft for signatures."""
+@dataclass(frozen=True)
+class Published:
+    appeal_id: int
+    title: str
+    # Subscribed contacts the announcement was queued for.
+    announced_to: int
+
+
+async def publish_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) -> Published:
+    """Open a draft for signatures, and queue its announcement in the same transaction."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
     if appeal.state is not AppealState.DRAFT:
         raise AppealStateConflict(appeal_id=appeal_id, state=appeal.state)
     appeal.state = AppealState.OPEN
     appeal.published_at = now
     session.add(appeal)
-    return appeal
+    announced = await outbox.enqueue(
+        session=session, kind=OutboxKind.ANNOUNCEMENT, appeal_id=appeal_id, now=now
+    )
+    return Published(appeal_id, appeal.title, announced)
 
 
 async def close_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) -> int:

@@ -83,3 +83,23 @@ class NotSigned(Refusal):
 @dataclass
 class NotAContact(Refusal):
     """Only contacts of member organisations have subscriptions and signatures."""
+
+
+@dataclass
+class BroadcastTextInvalid(Refusal):
+    limit: int
+
+
+@dataclass
+class BroadcastNotFound(Refusal):
+    broadcast_id: int
+
+
+@dataclass
+class BroadcastAlreadyQueued(Refusal):
+    broadcast_id: int
+
+
+@dataclass
+class BroadcastCancelled(Refusal):
+    broadcast_id: int

@@ -1,14 +1,16 @@
 """A clock the tests move by hand, instead of sleeping."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
+    """The real time plus however far a test has moved it forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) + self.offset
 
     def advance(self, delta: timedelta) -> None:
-        self.now += delta
+        self.offset += delta

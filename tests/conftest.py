@@ -2,7 +2,6 @@
 
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    return Clock()
 
 
 @pytest.fixture
@@ -80,6 +79,8 @@ async def running_bot(settings: Settings, clock: Clock) -> AsyncIterator[Coaliti
     yield app
     await app.updater.stop()
     await app.stop()
+    assert app.post_stop is not None
+    await app.post_stop(app)
     await app.shutdown()
     assert app.post_shutdown is not None
     await app.post_shutdown(app)

@@ -1,5 +1,6 @@
 """The coalition arranged through the services, one transaction per step as handlers do."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -10,7 +11,9 @@ from sqlmodel import select as select_model
 from models import (
     Contact,
     Database,
+    Delivery,
     Disclosure,
+    OutboxMessage,
 )
 from services.appeals import (
     create_appeal,
@@ -112,3 +115,16 @@ async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
             ]
             for table in SQLModel.metadata.sorted_tables
         }
+
+
+async def outbox_settled(database: Database) -> None:
+    """Wait until the outbox worker has recorded the fate of every queued message."""
+    async with asyncio.timeout(10):
+        while True:
+            async with database.transaction() as session:
+                pending = await session.exec(
+                    select_model(OutboxMessage).where(OutboxMessage.delivery == Delivery.PENDING)
+                )
+                if pending.first() is None:
+                    return
+            await asyncio.sleep(0.02)

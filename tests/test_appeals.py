@@ -13,6 +13,7 @@ from models import (
 from services.appeals import (
     AppealStatus,
     AppealSummary,
+    Published,
     appeal_status,
     close_appeal,
     create_appeal,
@@ -97,7 +98,7 @@ async def test_publishing_opens_a_draft_once(database: Database) -> None:
     async with database.transaction() as session:
         published = await publish_appeal(session=session, appeal_id=appeal_id, now=LATER)
 
-    assert published.state is AppealState.OPEN
+    assert published == Published(appeal_id, TITLE, announced_to=0)  # nobody subscribed yet
     [saved] = await stored(database, Appeal)
     assert (saved.state, saved.published_at) == (AppealState.OPEN, LATER)
     before = await snapshot(database)

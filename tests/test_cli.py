@@ -67,8 +67,7 @@ def test_an_invalid_setting_is_named_in_one_line(
 def test_an_unusable_database_is_named_in_one_line(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL="sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 2
-    assert result.stderr.startswith("DATABASE_URL: cannot open the database")
-    assert result.stderr.count("\n") == 1
+    assert result.stderr == "DATABASE_URL: the folder /nonexistent/dir does not exist\n"
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:

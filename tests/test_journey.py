@@ -32,7 +32,13 @@ async def test_an_organisation_joins_signs_and_withdraws(
         f"There is no appeal #{appeal_id}. /appeals lists them."
     )
     published = await organiser.says(f"/publish {appeal_id}")
-    assert published == f"Appeal #{appeal_id} “{APPEAL_TITLE}” is open for signatures."
+    assert published == (
+        f"Appeal #{appeal_id} “{APPEAL_TITLE}” is open for signatures; it is announced to 1 member."
+    )
+    # The announcement reaches Memorial's contact through the outbox, with a Co-sign button.
+    announcement = await irina.next_message()
+    assert announcement.text.startswith(f"New appeal #{appeal_id}: {APPEAL_TITLE}")
+    assert [b["text"] for b in announcement.buttons()] == ["Co-sign"]
 
     listing = await irina.says("/appeals")
     assert f"#{appeal_id} {APPEAL_TITLE} — 0 signatures" in listing

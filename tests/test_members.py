@@ -95,6 +95,8 @@ async def test_text_people_typed_is_shown_back_literally(
     appeal_id = await open_appeal(
         organiser, "Free <i>all</i> & now", "Body with <tags> & ampersands"
     )
+    announcement = await member.next_message()
+    assert announcement.text.startswith(f"New appeal #{appeal_id}: Free <i>all</i> & now")
     await member.says(f"/cosign {appeal_id}")
     status = await member.says(f"/status {appeal_id}")
     assert "#1 Free <i>all</i> & now" in status

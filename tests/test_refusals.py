@@ -8,17 +8,19 @@ from bot.local_api import LocalBotApi
 from models import Database
 from tests.clock import Clock
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import snapshot
+from tests.stories import outbox_settled, snapshot
 
 
 @pytest.fixture
-async def coalition(api: LocalBotApi, organiser: Someone) -> dict[str, object]:
+async def coalition(api: LocalBotApi, organiser: Someone, database: Database) -> dict[str, object]:
     """Memorial with one contact, one open appeal #1, one draft #2."""
     invite = await organiser.says("/invite Memorial")
     contact = Someone(api, 2001, "Irina", "en")
     await contact.says(f"/join {invite_code(invite)}")
     opened = appeal_number(await organiser.says("/newappeal Free them all\nText."))
     await organiser.says(f"/publish {opened}")
+    assert (await contact.next_message()).text.startswith(f"New appeal #{opened}")
+    await outbox_settled(database)
     draft = appeal_number(await organiser.says("/newappeal Still a draft\nText."))
     stranger = Someone(api, 3001, "Stranger", "en")
     return {"contact": contact, "stranger": stranger, "open": opened, "draft": draft}

@@ -1,0 +1,207 @@
+"""The outbox worker: sends queued bulk messages within Telegram's limits, records each fate.
+
+It has its own HTTP connection pool, so replies to commands never queue behind a broadcast.
+A row is marked sent only after Telegram confirmed it; after a crash, the rows that were in
+flight (at most `concurrency`) may be sent once more, and nothing else is repeated or lost.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from markupsafe import Markup
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.i18n import Texts
+from bot.pacing import Pacer
+from handlers.announcements import render_announcement
+from handlers.broadcasts import render_broadcast, render_report
+from models import Database, OutboxKind
+from services import accounts, broadcasts, outbox
+from services.outbox import DueMessage
+
+log = logging.getLogger(__name__)
+
+# Transient failures (5xx, network) are retried after 2, 4, 8, 16 s, then reported failed.
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(seconds=2)
+IDLE_POLL = 1.0  # seconds between looks at the table when nobody wakes the worker
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        bot: Bot,
+        texts: dict[str, Texts],
+        default_language: str,
+        rate: float,
+        concurrency: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.database = database
+        self.bot = bot
+        self.texts = texts
+        self.default_language = default_language
+        self.concurrency = concurrency
+        self.clock = clock
+        self.pacer = Pacer(rate)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._woken = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._woken.set()
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+        self._task = asyncio.create_task(self._run(), name="outbox worker")
+
+    async def stop(self) -> None:
+        """Stop taking rows; let the sends in flight finish and be recorded."""
+        self._stopping = True
+        self._woken.set()
+        if self._task is not None:
+            await self._task
+        await self.bot.shutdown()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                dispatched = await self._dispatch_due()
+                await self._report_finished()
+            except Exception:
+                log.exception("outbox worker: a round failed; trying again shortly")
+                dispatched = False
+            if not dispatched:
+                await self._idle()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), IDLE_POLL)
+        self._woken.clear()
+
+    async def _dispatch_due(self) -> bool:
+        async with self.database.transaction() as session:
+            batch = await outbox.due(
+                session=session,
+                now=self.clock(),
+                limit=self.concurrency * 4,
+                skip=set(self._in_flight),
+            )
+        dispatched = False
+        for message in batch:
+            if self._stopping:
+                break
+            if not self.pacer.chat_ready(message.chat_id):
+                continue  # its turn comes in a later round
+            await self._slots.acquire()
+            await self.pacer.take(message.chat_id)
+            task = asyncio.create_task(self._deliver(message))
+            self._in_flight[message.id] = task
+            dispatched = True
+        return dispatched
+
+    async def _deliver(self, message: DueMessage) -> None:
+        try:
+            await self._send_and_record(message)
+        except Exception:
+            # The row stays pending and is tried again: better twice than never.
+            log.exception("outbox message %s: could not record its delivery", message.id)
+        finally:
+            del self._in_flight[message.id]
+            self._slots.release()
+            self._woken.set()
+
+    async def _send_and_record(self, message: DueMessage) -> None:
+        text, buttons = self._render(message)
+        try:
+            await self.bot.send_message(message.chat_id, str(text), reply_markup=buttons)
+        except RetryAfter as error:
+            retry = error.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+            log.warning("Telegram asked to wait %.0f s; the outbox pauses", seconds)
+            self.pacer.pause(seconds)  # the row stays pending, untouched
+            return
+        except Forbidden as error:
+            async with self.database.transaction() as session:
+                await outbox.mark_blocked(
+                    session=session, message_id=message.id, reason=error.message, now=self.clock()
+                )
+            return
+        except ChatMigrated as error:
+            async with self.database.transaction() as session:
+                await outbox.move_chat(
+                    session=session, old_chat_id=message.chat_id, new_chat_id=error.new_chat_id
+                )
+            return
+        except BadRequest as error:
+            async with self.database.transaction() as session:
+                await outbox.mark_failed(
+                    session=session, message_id=message.id, reason=error.message
+                )
+            return
+        except TelegramError as error:  # 5xx, timeouts, network
+            await self._retry_or_fail(message, error.message)
+            return
+        async with self.database.transaction() as session:
+            await outbox.mark_sent(session=session, message_id=message.id, now=self.clock())
+
+    async def _retry_or_fail(self, message: DueMessage, reason: str) -> None:
+        attempts = message.attempts + 1
+        async with self.database.transaction() as session:
+            if attempts >= MAX_ATTEMPTS:
+                await outbox.mark_failed(session=session, message_id=message.id, reason=reason)
+            else:
+                await outbox.retry_later(
+                    session=session,
+                    message_id=message.id,
+                    not_before=self.clock() + BACKOFF * 2 ** (attempts - 1),
+                    reason=reason,
+                )
+
+    def _render(self, message: DueMessage) -> tuple[Markup, InlineKeyboardMarkup | None]:
+        texts = self.texts.get(message.language, self.texts[self.default_language])
+        match message.kind:
+            case OutboxKind.BROADCAST:
+                assert message.broadcast_text is not None
+                return render_broadcast(texts, message.broadcast_text), None
+            case OutboxKind.ANNOUNCEMENT:
+                assert message.appeal_id is not None
+                assert message.appeal_title is not None
+                return render_announcement(texts, message.appeal_id, message.appeal_title)
+
+    async def _report_finished(self) -> None:
+        """Tell each organiser, once, how their finished broadcast went."""
+        async with self.database.transaction() as session:
+            finished = await outbox.finished_broadcasts(session=session)
+        for broadcast_id in finished:
+            async with self.database.transaction() as session:
+                report = await broadcasts.delivery_report(
+                    session=session, broadcast_id=broadcast_id
+                )
+                language = await accounts.language_of(
+                    session=session,
+                    telegram_id=report.organiser_id,
+                    default=self.default_language,
+                )
+            try:
+                await self.bot.send_message(
+                    report.organiser_id, str(render_report(self.texts[language], report))
+                )
+            except TelegramError as error:
+                log.warning("report of broadcast %s not sent yet: %s", broadcast_id, error)
+                continue
+            async with self.database.transaction() as session:
+                await outbox.mark_reported(
+                    session=session, broadcast_id=broadcast_id, now=self.clock()
+                )
