@@ -1,12 +1,13 @@
 """Building the python-telegram-bot Application: one place where every handler is registered."""
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
@@ -29,7 +30,12 @@ from services import accounts
 
 log = logging.getLogger(__name__)
 
+# PTB 22 is moving time periods (RetryAfter.retry_after among them) from int to timedelta and
+# warns on every read until a program opts in; this one reads timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 OUTBOX_KEY = "outbox"
+REPLY_RETRIES = 3
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
 
@@ -53,6 +59,8 @@ def build_application(
         .context_types(ContextTypes(context=Context))
         .defaults(defaults)
         .concurrent_updates(CONCURRENT_UPDATES)
+        # A reply Telegram answers with 429 is sent again after retry_after, not lost.
+        .rate_limiter(AIORateLimiter(max_retries=REPLY_RETRIES))
         .post_init(_open)
         .post_stop(_stop_outbox)
         .post_shutdown(_close)

@@ -33,7 +33,7 @@ class Pacer:
         """Wait for a free place in the window (and the end of any pause), then take it."""
         while True:
             now = self._clock()
-            while self._window and now - self._window[0] >= WINDOW:
+            while self._window and self._window[0] + WINDOW <= now:
                 self._window.popleft()
             wait = self._paused_until - now
             if len(self._window) >= self.rate:

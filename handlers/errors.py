@@ -3,6 +3,7 @@
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.i18n import pick_language
@@ -21,6 +22,11 @@ async def on_error(update: object, context: Context) -> None:
         user.language_code if user else None, resources.settings.default_language
     )
     texts = resources.texts[language]
-    await update.effective_message.reply_text(
-        texts.t("Something went wrong on our side and nothing was saved. Please try again later.")
-    )
+    try:
+        await update.effective_message.reply_text(
+            texts.t(
+                "Something went wrong on our side and nothing was saved. Please try again later."
+            )
+        )
+    except TelegramError as error:
+        log.warning("could not tell the person about the error: %s", error)

@@ -28,6 +28,23 @@ class Someone:
         self._read += 1
         return message
 
+    def press(self, message: SentMessage, label: str) -> None:
+        """Tap the button on `message` whose label starts with `label`."""
+        [button] = [b for b in message.buttons() if b["text"].startswith(label)]
+        self.api.push_callback(self.person, message, button["callback_data"])
+
+    def forge(self, message: SentMessage, callback_data: str) -> None:
+        """Send callback data of one's choosing, as a modified client could."""
+        self.api.push_callback(self.person, message, callback_data)
+
+    async def press_and_read_edit(self, message: SentMessage, label: str) -> str:
+        """Tap a button that makes the bot rewrite the message; return its new text."""
+        edits = message.edits
+        self.press(message, label)
+        async with asyncio.timeout(REPLY_TIMEOUT):
+            await self.api.wait_for_edit(message, edits)
+        return message.text
+
     def inbox(self) -> list[SentMessage]:
         return self.api.messages(self.user_id)
 

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.local_api.html import CAPTION_LIMIT, ParseError, message_text
+from bot.local_api.limits import Limits
 from bot.local_api.protocol import (
     ApiError,
     Document,
@@ -39,6 +40,8 @@ class SentMessage:
     reply_markup: Json | None = None
     document: Document | None = None
     edits: int = 0
+    # When the server accepted it (monotonic seconds), to measure send rates.
+    accepted_at: float = 0.0
 
     def buttons(self) -> list[Json]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -95,12 +98,14 @@ class LocalBotApi:
         self.port = port
         self.clock = clock
         self.people: dict[int, Person] = {}
+        self.limits = Limits()
         self.calls: list[tuple[str, Json]] = []
         self.commands: dict[str, list[Json]] = {}
         self._chats: dict[int, _Chat] = {}
         self._updates: list[Json] = []
         self._update_id = 0
         self._message_id = 0
+        self._callback_id = 0
         self._updates_arrived = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -169,6 +174,18 @@ class LocalBotApi:
         """Any update, as Telegram would send it (without update_id)."""
         return self._push(update)
 
+    def push_callback(self, person: Person, message: SentMessage, data: str) -> int:
+        """`person` taps an inline button whose callback data is `data` on `message`."""
+        self._callback_id += 1
+        query: Json = {
+            "id": str(self._callback_id),
+            "from": person.as_user(),
+            "message": self._as_telegram_message(message),
+            "chat_instance": str(message.chat_id),
+            "data": data,
+        }
+        return self._push({"callback_query": query})
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         return list(self._chat(chat_id).messages)
 
@@ -178,6 +195,13 @@ class LocalBotApi:
         async with chat.changed:
             await chat.changed.wait_for(lambda: len(chat.messages) > index)
             return chat.messages[index]
+
+    async def wait_for_edit(self, message: SentMessage, edits: int) -> SentMessage:
+        """`message` once the bot has edited it more than `edits` times."""
+        chat = self._chat(message.chat_id)
+        async with chat.changed:
+            await chat.changed.wait_for(lambda: message.edits > edits)
+            return message
 
     # The protocol -----------------------------------------------------------------------
 
@@ -242,9 +266,19 @@ class LocalBotApi:
         return chat_id
 
     async def _record(self, message: SentMessage) -> Json:
+        now = time.monotonic()
+        self.limits.admit(message.chat_id, now)
+        message.accepted_at = now
         chat = self._chat(message.chat_id)
         async with chat.changed:
             chat.messages.append(message)
+            chat.changed.notify_all()
+        return self._as_telegram_message(message)
+
+    async def _edited(self, message: SentMessage) -> Json:
+        chat = self._chat(message.chat_id)
+        async with chat.changed:
+            message.edits += 1
             chat.changed.notify_all()
         return self._as_telegram_message(message)
 
@@ -303,14 +337,12 @@ class LocalBotApi:
             raise ApiError(400, "Bad Request: message is not modified")
         message.text, message.source, message.parse_mode = shown, source, parse_mode
         message.reply_markup = new_markup
-        message.edits += 1
-        return self._as_telegram_message(message)
+        return await self._edited(message)
 
     async def _edit_reply_markup(self, params: Json) -> Json:
         message = self._find(params)
         message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self._as_telegram_message(message)
+        return await self._edited(message)
 
     async def _set_my_commands(self, params: Json) -> bool:
         commands = params.get("commands") or []

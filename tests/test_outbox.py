@@ -1,0 +1,686 @@
+"""Broadcasts and the outbox on the real database: what is queued, for whom, and its fate."""
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+
+from models import (
+    Appeal,
+    AppealState,
+    Broadcast,
+    BroadcastState,
+    Contact,
+    Database,
+    Delivery,
+    OutboxKind,
+    OutboxMessage,
+)
+from services import outbox
+from services.accounts import ensure_account, set_language, set_subscription
+from services.appeals import Published, publish_appeal
+from services.broadcasts import (
+    TEXT_MAX,
+    DeliveryReport,
+    Preview,
+    cancel_broadcast,
+    delivery_report,
+    draft_broadcast,
+    queue_broadcast,
+)
+from services.errors import (
+    BroadcastAlreadyQueued,
+    BroadcastCancelled,
+    BroadcastNotFound,
+    BroadcastTextInvalid,
+)
+from services.outbox import ERROR_MAX, DueMessage
+from tests.stories import (
+    ALES,
+    IRINA,
+    LATER,
+    MARTA,
+    NOW,
+    OLEG,
+    ORGANISER,
+    TITLE,
+    draft,
+    member,
+    snapshot,
+    stored,
+)
+
+ALERT = "Tomorrow at 10:00: the hearing in the case of the detained journalists."
+STRANGER = 3001  # has talked to the bot, but belongs to no organisation
+BLOCKED = "Forbidden: bot was blocked by the user"
+NOT_FOUND = "Bad Request: chat not found"
+TOO_LONG = "Bad Request: message is too long"
+TIMEOUT = "Timed out"
+
+
+class Crash(Exception):
+    """Something going wrong later in a handler's transaction."""
+
+
+# --- Arrangements --------------------------------------------------------------------------
+
+
+async def preview(database: Database, text: str = ALERT) -> Preview:
+    async with database.transaction() as session:
+        return await draft_broadcast(session=session, text=text, organiser_id=ORGANISER, now=NOW)
+
+
+async def queue(database: Database, broadcast_id: int, now: datetime = LATER) -> int:
+    async with database.transaction() as session:
+        return await queue_broadcast(session=session, broadcast_id=broadcast_id, now=now)
+
+
+async def broadcast(database: Database, text: str = ALERT, now: datetime = LATER) -> int:
+    """A broadcast previewed and sent; returns its id."""
+    broadcast_id = (await preview(database, text)).broadcast_id
+    await queue(database, broadcast_id, now)
+    return broadcast_id
+
+
+async def cancel(database: Database, broadcast_id: int) -> None:
+    async with database.transaction() as session:
+        await cancel_broadcast(session=session, broadcast_id=broadcast_id)
+
+
+async def publish(database: Database, appeal_id: int, now: datetime = LATER) -> Published:
+    async with database.transaction() as session:
+        return await publish_appeal(session=session, appeal_id=appeal_id, now=now)
+
+
+async def unsubscribe(database: Database, telegram_id: int) -> None:
+    async with database.transaction() as session:
+        await set_subscription(session=session, telegram_id=telegram_id, subscribed=False)
+
+
+async def speaks(database: Database, telegram_id: int, language: str) -> None:
+    async with database.transaction() as session:
+        await set_language(session=session, telegram_id=telegram_id, language=language)
+
+
+async def stranger(database: Database, telegram_id: int) -> None:
+    """An account the bot stored (a language chosen), with no organisation."""
+    async with database.transaction() as session:
+        await ensure_account(session=session, telegram_id=telegram_id, language="ru")
+
+
+async def rows(database: Database) -> list[OutboxMessage]:
+    """The outbox, oldest first."""
+    return sorted(await stored(database, OutboxMessage), key=lambda row: row.id or 0)
+
+
+async def row_for(
+    database: Database,
+    recipient_id: int,
+    *,
+    broadcast_id: int | None = None,
+    appeal_id: int | None = None,
+) -> int:
+    """The id of the one row queued for this person by this broadcast or appeal."""
+    [row] = [
+        row
+        for row in await stored(database, OutboxMessage)
+        if row.recipient_id == recipient_id
+        and row.broadcast_id == broadcast_id
+        and row.appeal_id == appeal_id
+    ]
+    assert row.id is not None
+    return row.id
+
+
+async def due(
+    database: Database, now: datetime = LATER, limit: int = 100, skip: set[int] | None = None
+) -> list[DueMessage]:
+    async with database.transaction() as session:
+        return await outbox.due(session=session, now=now, limit=limit, skip=skip or set())
+
+
+async def due_ids(
+    database: Database, now: datetime = LATER, limit: int = 100, skip: set[int] | None = None
+) -> list[int]:
+    return [message.id for message in await due(database, now, limit, skip)]
+
+
+async def sent(database: Database, message_id: int, now: datetime = LATER) -> None:
+    async with database.transaction() as session:
+        await outbox.mark_sent(session=session, message_id=message_id, now=now)
+
+
+async def failed(database: Database, message_id: int, reason: str) -> None:
+    async with database.transaction() as session:
+        await outbox.mark_failed(session=session, message_id=message_id, reason=reason)
+
+
+async def blocked(database: Database, message_id: int, now: datetime = LATER) -> None:
+    async with database.transaction() as session:
+        await outbox.mark_blocked(session=session, message_id=message_id, reason=BLOCKED, now=now)
+
+
+async def retry(database: Database, message_id: int, not_before: datetime) -> None:
+    async with database.transaction() as session:
+        await outbox.retry_later(
+            session=session, message_id=message_id, not_before=not_before, reason=TIMEOUT
+        )
+
+
+async def finished(database: Database) -> list[int]:
+    async with database.transaction() as session:
+        return await outbox.finished_broadcasts(session=session)
+
+
+async def report(database: Database, broadcast_id: int) -> DeliveryReport:
+    async with database.transaction() as session:
+        return await delivery_report(session=session, broadcast_id=broadcast_id)
+
+
+async def contact(database: Database, telegram_id: int) -> Contact:
+    async with database.transaction() as session:
+        found = await session.get(Contact, telegram_id)
+    assert found is not None
+    return found
+
+
+def fates(outbox_rows: list[OutboxMessage]) -> list[tuple[int, int | None, Delivery]]:
+    return sorted((r.recipient_id, r.broadcast_id or r.appeal_id, r.delivery) for r in outbox_rows)
+
+
+# --- Drafting and previewing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " \n\t ", "x" * (TEXT_MAX + 1), " " + "x" * (TEXT_MAX + 1) + " "],
+    ids=["empty", "blank", "one-too-long", "one-too-long-padded"],
+)
+async def test_a_broadcast_text_that_is_empty_or_too_long_is_refused(
+    database: Database, text: str
+) -> None:
+    await member(database, "Memorial", IRINA)
+    before = await snapshot(database)
+
+    with pytest.raises(BroadcastTextInvalid) as refused:
+        await preview(database, text)
+
+    assert refused.value == BroadcastTextInvalid(limit=TEXT_MAX)
+    assert await snapshot(database) == before
+
+
+async def test_a_broadcast_text_of_the_longest_length_is_kept_trimmed(database: Database) -> None:
+    longest = "x" * TEXT_MAX
+
+    drafted = await preview(database, f"\n  {longest}  \n")
+
+    [saved] = await stored(database, Broadcast)
+    assert saved.id == drafted.broadcast_id
+    assert saved.text == longest
+
+
+async def test_a_preview_counts_only_subscribed_contacts_and_sends_nothing(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await member(database, "Viasna", ALES)
+    await unsubscribe(database, OLEG)
+    await stranger(database, STRANGER)
+
+    drafted = await preview(database, f"  {ALERT}\n")
+
+    [saved] = await stored(database, Broadcast)
+    assert drafted == Preview(broadcast_id=saved.id or 0, recipients=2)
+    assert (
+        saved.text,
+        saved.state,
+        saved.created_by,
+        saved.created_at,
+        saved.queued_at,
+        saved.recipients,
+        saved.reported_at,
+    ) == (ALERT, BroadcastState.DRAFT, ORGANISER, NOW, None, 0, None)
+    assert await stored(database, OutboxMessage) == []
+
+
+# --- Queueing ------------------------------------------------------------------------------
+
+
+async def test_send_queues_one_pending_row_per_subscribed_contact(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await member(database, "Viasna", ALES)
+    await unsubscribe(database, ALES)
+    await stranger(database, STRANGER)
+    await stranger(database, ORGANISER)  # the organiser talks to the bot but is no contact
+    broadcast_id = (await preview(database)).broadcast_id
+
+    recipients = await queue(database, broadcast_id, LATER)
+
+    assert recipients == 2
+    assert [
+        (
+            r.kind,
+            r.broadcast_id,
+            r.appeal_id,
+            r.recipient_id,
+            r.chat_id,
+            r.delivery,
+            r.attempts,
+            r.not_before,
+            r.created_at,
+            r.sent_at,
+            r.error,
+        )
+        for r in sorted(await rows(database), key=lambda r: r.recipient_id)
+    ] == [
+        (OutboxKind.BROADCAST, broadcast_id, None, person, person, Delivery.PENDING, 0, LATER, LATER, None, None)
+        for person in (IRINA, OLEG)
+    ]  # fmt: skip
+    [saved] = await stored(database, Broadcast)
+    assert (saved.state, saved.queued_at, saved.recipients) == (BroadcastState.QUEUED, LATER, 2)
+
+
+async def test_a_broadcast_is_queued_only_once(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    broadcast_id = await broadcast(database)
+    before = await snapshot(database)
+
+    with pytest.raises(BroadcastAlreadyQueued) as refused:
+        await queue(database, broadcast_id)
+
+    assert refused.value == BroadcastAlreadyQueued(broadcast_id=broadcast_id)
+    assert await snapshot(database) == before
+    assert len(await stored(database, OutboxMessage)) == 2
+
+
+async def test_simultaneous_taps_on_send_queue_the_broadcast_once(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    broadcast_id = (await preview(database)).broadcast_id
+
+    results = await asyncio.gather(
+        *(queue(database, broadcast_id) for _ in range(10)), return_exceptions=True
+    )
+
+    queued = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, BroadcastAlreadyQueued)]
+    assert (queued, len(refused)) == ([2], 9)
+    assert sorted(r.recipient_id for r in await stored(database, OutboxMessage)) == [IRINA, OLEG]
+
+
+async def test_a_cancelled_broadcast_cannot_be_queued(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    broadcast_id = (await preview(database)).broadcast_id
+    await cancel(database, broadcast_id)
+    before = await snapshot(database)
+
+    with pytest.raises(BroadcastCancelled) as refused:
+        await queue(database, broadcast_id)
+
+    assert refused.value == BroadcastCancelled(broadcast_id=broadcast_id)
+    assert await snapshot(database) == before
+    [saved] = await stored(database, Broadcast)
+    assert (saved.state, saved.queued_at, saved.recipients) == (BroadcastState.CANCELLED, None, 0)
+    assert await stored(database, OutboxMessage) == []
+
+
+async def test_a_queued_broadcast_cannot_be_cancelled(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    broadcast_id = await broadcast(database)
+    before = await snapshot(database)
+
+    with pytest.raises(BroadcastAlreadyQueued) as refused:
+        await cancel(database, broadcast_id)
+
+    assert refused.value == BroadcastAlreadyQueued(broadcast_id=broadcast_id)
+    assert await snapshot(database) == before
+
+
+async def test_an_unknown_broadcast_can_be_neither_cancelled_nor_queued(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    before = await snapshot(database)
+
+    with pytest.raises(BroadcastNotFound) as not_cancelled:
+        await cancel(database, 999)
+    with pytest.raises(BroadcastNotFound) as not_queued:
+        await queue(database, 999)
+
+    assert not_cancelled.value == not_queued.value == BroadcastNotFound(broadcast_id=999)
+    assert await snapshot(database) == before
+
+
+# --- Announcements -------------------------------------------------------------------------
+
+
+async def test_publishing_an_appeal_queues_one_announcement_per_subscribed_contact(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await member(database, "Viasna", ALES)
+    await unsubscribe(database, OLEG)
+    await stranger(database, STRANGER)
+    appeal_id = await draft(database)
+
+    published = await publish(database, appeal_id, LATER)
+
+    assert published == Published(appeal_id, TITLE, announced_to=2)
+    assert sorted(
+        (r.kind, r.appeal_id, r.broadcast_id, r.recipient_id, r.chat_id, r.delivery, r.not_before)
+        for r in await stored(database, OutboxMessage)
+    ) == [
+        (OutboxKind.ANNOUNCEMENT, appeal_id, None, person, person, Delivery.PENDING, LATER)
+        for person in (IRINA, ALES)
+    ]
+
+
+async def test_a_publication_rolled_back_leaves_no_announcement(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    appeal_id = await draft(database)
+    before = await snapshot(database)
+
+    with pytest.raises(Crash):
+        await publish_then_crash(database, appeal_id)
+
+    assert await snapshot(database) == before  # ...and gone with it
+    [appeal] = await stored(database, Appeal)
+    assert (appeal.state, appeal.published_at) == (AppealState.DRAFT, None)
+    assert await stored(database, OutboxMessage) == []
+
+
+async def publish_then_crash(database: Database, appeal_id: int) -> None:
+    async with database.transaction() as session:
+        published = await publish_appeal(session=session, appeal_id=appeal_id, now=LATER)
+        assert published.announced_to == 2  # queued inside the transaction...
+        raise Crash
+
+
+# --- What is due ---------------------------------------------------------------------------
+
+
+async def test_due_messages_come_oldest_first_with_language_and_what_to_say(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await speaks(database, OLEG, "uk")
+    appeal_id = await draft(database)
+    await publish(database, appeal_id, NOW)
+    broadcast_id = await broadcast(database, now=LATER)
+    ids: dict[tuple[int, str], int] = {}
+    for person in (IRINA, OLEG):
+        ids[person, "appeal"] = await row_for(database, person, appeal_id=appeal_id)
+        ids[person, "alert"] = await row_for(database, person, broadcast_id=broadcast_id)
+
+    messages = await due(database, now=LATER)
+
+    def announcement(person: int, language: str) -> DueMessage:
+        return DueMessage(
+            ids[person, "appeal"], OutboxKind.ANNOUNCEMENT, person, 0, language,
+            None, None, appeal_id, TITLE,
+        )  # fmt: skip
+
+    def alert(person: int, language: str) -> DueMessage:
+        return DueMessage(
+            ids[person, "alert"], OutboxKind.BROADCAST, person, 0, language,
+            broadcast_id, ALERT, None, None,
+        )  # fmt: skip
+
+    assert messages == sorted(
+        [
+            announcement(IRINA, "en"),
+            announcement(OLEG, "uk"),
+            alert(IRINA, "en"),
+            alert(OLEG, "uk"),
+        ],
+        key=lambda message: message.id,
+    )
+    assert [m.kind for m in messages] == [OutboxKind.ANNOUNCEMENT] * 2 + [OutboxKind.BROADCAST] * 2
+
+
+async def test_due_honours_limit_and_leaves_out_messages_in_flight(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await member(database, "Viasna", ALES)
+    await broadcast(database)
+    first, second, third = [r.id or 0 for r in await rows(database)]
+
+    assert await due_ids(database, limit=2) == [first, second]
+    assert await due_ids(database, limit=2, skip={first}) == [second, third]
+    assert await due_ids(database, skip={second}) == [first, third]
+    assert await due_ids(database, skip={first, second, third}) == []
+
+
+async def test_due_leaves_out_settled_messages_and_those_not_yet_due(database: Database) -> None:
+    people = [IRINA, OLEG, ALES, MARTA, 2005]
+    for n, person in enumerate(people):
+        await member(database, f"Organisation {n}", person)
+    broadcast_id = await broadcast(database, now=NOW)
+    to_send, to_fail, to_block, to_retry, untouched = [
+        await row_for(database, person, broadcast_id=broadcast_id) for person in people
+    ]
+    assert await due_ids(database, now=NOW - timedelta(microseconds=1)) == []
+    assert len(await due_ids(database, now=NOW)) == 5  # due from the moment it was queued
+
+    await sent(database, to_send)
+    await failed(database, to_fail, NOT_FOUND)
+    await blocked(database, to_block)
+    await retry(database, to_retry, LATER + timedelta(minutes=1))
+
+    assert await due_ids(database, now=LATER) == [untouched]
+    assert await due_ids(database, now=LATER + timedelta(minutes=1)) == sorted(
+        [to_retry, untouched]
+    )
+
+
+# --- Fates ---------------------------------------------------------------------------------
+
+
+async def test_marking_sent_records_the_time_of_that_row_only(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    broadcast_id = await broadcast(database, now=NOW)
+    irina = await row_for(database, IRINA, broadcast_id=broadcast_id)
+
+    await sent(database, irina, LATER)
+
+    assert sorted((r.recipient_id, r.delivery, r.sent_at) for r in await rows(database)) == [
+        (IRINA, Delivery.SENT, LATER),
+        (OLEG, Delivery.PENDING, None),
+    ]
+
+
+async def test_a_person_who_blocked_the_bot_is_unsubscribed_and_their_queue_stopped(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    earlier = await broadcast(database, "First alert", now=NOW)
+    await sent(database, await row_for(database, IRINA, broadcast_id=earlier))
+    later = await broadcast(database, "Second alert", now=NOW)
+    appeal_id = await draft(database)
+    await publish(database, appeal_id, NOW)
+
+    await blocked(database, await row_for(database, IRINA, broadcast_id=later), LATER)
+
+    irina, oleg = await contact(database, IRINA), await contact(database, OLEG)
+    assert (irina.subscribed, irina.unreachable_at) == (False, LATER)
+    assert (oleg.subscribed, oleg.unreachable_at) == (True, None)
+    assert fates(await rows(database)) == sorted(
+        [
+            (IRINA, earlier, Delivery.SENT),  # already delivered: stays so
+            (IRINA, later, Delivery.BLOCKED),
+            (IRINA, appeal_id, Delivery.BLOCKED),  # still queued for her: stopped too
+            (OLEG, earlier, Delivery.PENDING),
+            (OLEG, later, Delivery.PENDING),
+            (OLEG, appeal_id, Delivery.PENDING),
+        ]
+    )
+    assert {r.error for r in await rows(database) if r.delivery is Delivery.BLOCKED} == {BLOCKED}
+    # Unsubscribed, she is left out of what is queued next.
+    async with database.transaction() as session:
+        assert await outbox.count_recipients(session=session) == 1
+
+
+async def test_a_transient_failure_is_retried_later(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    broadcast_id = await broadcast(database, now=NOW)
+    irina = await row_for(database, IRINA, broadcast_id=broadcast_id)
+
+    await retry(database, irina, NOW + timedelta(seconds=2))
+    await retry(database, irina, NOW + timedelta(seconds=6))
+
+    assert sorted(
+        (r.recipient_id, r.delivery, r.attempts, r.not_before, r.error)
+        for r in await rows(database)
+    ) == [
+        (IRINA, Delivery.PENDING, 2, NOW + timedelta(seconds=6), TIMEOUT),
+        (OLEG, Delivery.PENDING, 0, NOW, None),
+    ]
+
+
+async def test_a_failure_reason_is_kept_short(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    broadcast_id = await broadcast(database)
+    irina = await row_for(database, IRINA, broadcast_id=broadcast_id)
+
+    await failed(database, irina, "Bad Request: " + "x" * 500)
+
+    [row] = await rows(database)
+    assert (row.delivery, row.error) == (Delivery.FAILED, ("Bad Request: " + "x" * 500)[:ERROR_MAX])
+
+
+async def test_a_moved_chat_takes_only_its_pending_rows_along(database: Database) -> None:
+    supergroup = -1001234567890
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    earlier = await broadcast(database, "First alert")
+    await sent(database, await row_for(database, IRINA, broadcast_id=earlier))
+    later = await broadcast(database, "Second alert")
+
+    async with database.transaction() as session:
+        await outbox.move_chat(session=session, old_chat_id=IRINA, new_chat_id=supergroup)
+
+    assert sorted(
+        (r.recipient_id, r.broadcast_id, r.delivery, r.chat_id) for r in await rows(database)
+    ) == sorted(
+        [
+            (IRINA, earlier, Delivery.SENT, IRINA),
+            (IRINA, later, Delivery.PENDING, supergroup),
+            (OLEG, earlier, Delivery.PENDING, OLEG),
+            (OLEG, later, Delivery.PENDING, OLEG),
+        ]
+    )
+
+
+# --- When a broadcast is finished ----------------------------------------------------------
+
+
+async def test_a_broadcast_is_finished_once_nothing_is_pending_until_reported(
+    database: Database,
+) -> None:
+    await member(database, "Memorial", IRINA)
+    await member(database, "OVD-Info", OLEG)
+    await preview(database, "Still a draft")
+    cancelled = (await preview(database, "Never mind")).broadcast_id
+    await cancel(database, cancelled)
+    broadcast_id = await broadcast(database)
+    await publish(database, await draft(database))  # announcements pending for both
+    irina = await row_for(database, IRINA, broadcast_id=broadcast_id)
+    oleg = await row_for(database, OLEG, broadcast_id=broadcast_id)
+
+    assert await finished(database) == []
+    await sent(database, irina)
+    assert await finished(database) == []
+    await failed(database, oleg, NOT_FOUND)
+    assert await finished(database) == [broadcast_id]
+    assert await finished(database) == [broadcast_id]  # until the organiser has the report
+
+    async with database.transaction() as session:
+        await outbox.mark_reported(session=session, broadcast_id=broadcast_id, now=LATER)
+
+    assert await finished(database) == []
+    [reported] = [b for b in await stored(database, Broadcast) if b.id == broadcast_id]
+    assert reported.reported_at == LATER
+
+
+# --- The organiser's report ----------------------------------------------------------------
+
+
+async def test_the_delivery_report_counts_each_fate_and_groups_the_reasons(
+    database: Database,
+) -> None:
+    people = [IRINA, OLEG, ALES, MARTA, 2005, 2006, 2007]
+    for n, person in enumerate(people):
+        await member(database, f"Organisation {n}", person)
+    broadcast_id = await broadcast(database)
+    ids = [await row_for(database, person, broadcast_id=broadcast_id) for person in people]
+    await sent(database, ids[0])
+    await sent(database, ids[1])
+    await blocked(database, ids[2])
+    await failed(database, ids[3], NOT_FOUND)
+    await failed(database, ids[4], TOO_LONG)
+    await failed(database, ids[5], TOO_LONG)
+    await retry(database, ids[6], LATER + timedelta(seconds=2))  # pending, with a reason
+
+    progress = await report(database, broadcast_id)
+
+    assert progress == DeliveryReport(
+        broadcast_id=broadcast_id,
+        organiser_id=ORGANISER,
+        state=BroadcastState.QUEUED,
+        recipients=7,
+        pending=1,
+        sent=2,
+        blocked=1,
+        failed=3,
+        reasons={TOO_LONG: 2, NOT_FOUND: 1},
+    )
+    assert list(progress.reasons) == [TOO_LONG, NOT_FOUND]  # the commonest first
+    assert not progress.done
+
+    await sent(database, ids[6])
+
+    final = await report(database, broadcast_id)
+    assert (final.pending, final.sent, final.failed) == (0, 3, 3)
+    assert final.done
+
+
+async def test_a_draft_or_cancelled_broadcast_is_never_done(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    drafted = (await preview(database)).broadcast_id
+    cancelled = (await preview(database)).broadcast_id
+    await cancel(database, cancelled)
+
+    for broadcast_id, state in [
+        (drafted, BroadcastState.DRAFT),
+        (cancelled, BroadcastState.CANCELLED),
+    ]:
+        progress = await report(database, broadcast_id)
+        assert progress == DeliveryReport(broadcast_id, ORGANISER, state, 0, 0, 0, 0, 0, {})
+        assert not progress.done
+
+
+async def test_a_broadcast_to_nobody_is_done_at_once(database: Database) -> None:
+    await member(database, "Memorial", IRINA)
+    await unsubscribe(database, IRINA)
+
+    broadcast_id = await broadcast(database)
+
+    progress = await report(database, broadcast_id)
+    assert (progress.recipients, progress.pending, progress.done) == (0, 0, True)
+    assert await finished(database) == [broadcast_id]
+
+
+async def test_there_is_no_report_of_an_unknown_broadcast(database: Database) -> None:
+    with pytest.raises(BroadcastNotFound) as refused:
+        await report(database, 999)
+
+    assert refused.value == BroadcastNotFound(broadcast_id=999)
