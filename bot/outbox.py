@@ -51,10 +51,14 @@ class OutboxWorker:
         self.clock = clock
         self.pacer = Pacer(rate)
         self._slots = asyncio.Semaphore(concurrency)
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # Rows taken and not yet recorded: being sent, or sent and waiting for the recorder.
+        self._in_flight: set[int] = set()
+        self._sends: set[asyncio.Task[None]] = set()
+        self._sent: list[int] = []
+        self._sent_waiting = asyncio.Event()
         self._woken = asyncio.Event()
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -62,14 +66,16 @@ class OutboxWorker:
 
     async def start(self) -> None:
         await self.bot.initialize()
-        self._task = asyncio.create_task(self._run(), name="outbox worker")
+        self._tasks = [
+            asyncio.create_task(self._run(), name="outbox worker"),
+            asyncio.create_task(self._record_sent(), name="outbox recorder"),
+        ]
 
     async def stop(self) -> None:
         """Stop taking rows; let the sends in flight finish and be recorded."""
         self._stopping = True
         self._woken.set()
-        if self._task is not None:
-            await self._task
+        await asyncio.gather(*self._tasks)
         await self.bot.shutdown()
 
     async def _run(self) -> None:
@@ -82,8 +88,8 @@ class OutboxWorker:
                 dispatched = False
             if not dispatched:
                 await self._idle()
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await asyncio.gather(*self._sends, return_exceptions=True)
+        self._sent_waiting.set()  # the recorder records the last sends, then stops
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -106,23 +112,56 @@ class OutboxWorker:
                 continue  # its turn comes in a later round
             await self._slots.acquire()
             await self.pacer.take(message.chat_id)
+            self._in_flight.add(message.id)
             task = asyncio.create_task(self._deliver(message))
-            self._in_flight[message.id] = task
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
             dispatched = True
         return dispatched
 
     async def _deliver(self, message: DueMessage) -> None:
         try:
-            await self._send_and_record(message)
+            sent = await self._send(message)
         except Exception:
             # The row stays pending and is tried again: better twice than never.
             log.exception("outbox message %s: could not record its delivery", message.id)
-        finally:
-            del self._in_flight[message.id]
-            self._slots.release()
-            self._woken.set()
+            sent = False
+        if sent:
+            # Its slot stays taken until the recorder has stored it: the rows that a crash can
+            # send twice are those holding a slot, never more than `concurrency`.
+            self._sent.append(message.id)
+            self._sent_waiting.set()
+        else:
+            self._release(message.id)
 
-    async def _send_and_record(self, message: DueMessage) -> None:
+    def _release(self, message_id: int) -> None:
+        self._in_flight.discard(message_id)
+        self._slots.release()
+        self._woken.set()
+
+    async def _record_sent(self) -> None:
+        """Store confirmed sends, many to a transaction: one commit per send would cap the rate."""
+        while True:
+            await self._sent_waiting.wait()
+            self._sent_waiting.clear()
+            confirmed, self._sent = self._sent, []
+            if confirmed:
+                try:
+                    async with self.database.transaction() as session:
+                        await outbox.mark_sent(
+                            session=session, message_ids=confirmed, now=self.clock()
+                        )
+                except Exception:
+                    log.exception(
+                        "outbox: %d sends not recorded; they may go again", len(confirmed)
+                    )
+                for message_id in confirmed:
+                    self._release(message_id)
+            if self._stopping and not self._sends and not self._sent:
+                return
+
+    async def _send(self, message: DueMessage) -> bool:
+        """Send one row; True once Telegram confirmed it, else its fate is already recorded."""
         text, buttons = self._render(message)
         try:
             await self.bot.send_message(message.chat_id, str(text), reply_markup=buttons)
@@ -131,30 +170,29 @@ class OutboxWorker:
             seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
             log.warning("Telegram asked to wait %.0f s; the outbox pauses", seconds)
             self.pacer.pause(seconds)  # the row stays pending, untouched
-            return
+            return False
         except Forbidden as error:
             async with self.database.transaction() as session:
                 await outbox.mark_blocked(
                     session=session, message_id=message.id, reason=error.message, now=self.clock()
                 )
-            return
+            return False
         except ChatMigrated as error:
             async with self.database.transaction() as session:
                 await outbox.move_chat(
                     session=session, old_chat_id=message.chat_id, new_chat_id=error.new_chat_id
                 )
-            return
+            return False
         except BadRequest as error:
             async with self.database.transaction() as session:
                 await outbox.mark_failed(
                     session=session, message_id=message.id, reason=error.message
                 )
-            return
+            return False
         except TelegramError as error:  # 5xx, timeouts, network
             await self._retry_or_fail(message, error.message)
-            return
-        async with self.database.transaction() as session:
-            await outbox.mark_sent(session=session, message_id=message.id, now=self.clock())
+            return False
+        return True
 
     async def _retry_or_fail(self, message: DueMessage, reason: str) -> None:
         attempts = message.attempts + 1

@@ -82,8 +82,19 @@ async def due(
     *, session: AsyncSession, now: datetime, limit: int, skip: set[int]
 ) -> list[DueMessage]:
     """Pending rows whose time has come, oldest first, leaving out those already in flight."""
+    # Plain columns, not ORM objects: this runs for every batch the worker sends.
     query = (
-        select(OutboxMessage, Account.language, Broadcast.text, Appeal.title)
+        sa_select(
+            col(OutboxMessage.id),
+            col(OutboxMessage.kind),
+            col(OutboxMessage.chat_id),
+            col(OutboxMessage.attempts),
+            col(Account.language),
+            col(OutboxMessage.broadcast_id),
+            col(Broadcast.text),
+            col(OutboxMessage.appeal_id),
+            col(Appeal.title),
+        )
         .join(Account, col(Account.telegram_id) == col(OutboxMessage.recipient_id))
         .outerjoin(Broadcast, col(Broadcast.id) == col(OutboxMessage.broadcast_id))
         .outerjoin(Appeal, col(Appeal.id) == col(OutboxMessage.appeal_id))
@@ -95,25 +106,22 @@ async def due(
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
-    rows = await session.exec(query)
+    rows = await (await session.connection()).execute(query)
     return [
         DueMessage(
-            id=_stored_id(row.id),
-            kind=row.kind,
-            chat_id=row.chat_id,
-            attempts=row.attempts,
-            language=language,
-            broadcast_id=row.broadcast_id,
-            broadcast_text=text,
-            appeal_id=row.appeal_id,
-            appeal_title=title,
+            _stored_id(id_), kind, chat_id, attempts, language, broadcast, text, appeal, title
         )
-        for row, language, text, title in rows
+        for id_, kind, chat_id, attempts, language, broadcast, text, appeal, title in rows
     ]
 
 
-async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
-    await _set(session, message_id, delivery=Delivery.SENT, sent_at=now)
+async def mark_sent(*, session: AsyncSession, message_ids: list[int], now: datetime) -> None:
+    """Telegram confirmed these: they are never sent again."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(message_ids))
+        .values(delivery=Delivery.SENT, sent_at=now)
+    )
 
 
 async def mark_failed(*, session: AsyncSession, message_id: int, reason: str) -> None:

@@ -147,7 +147,7 @@ async def due_ids(
 
 async def sent(database: Database, message_id: int, now: datetime = LATER) -> None:
     async with database.transaction() as session:
-        await outbox.mark_sent(session=session, message_id=message_id, now=now)
+        await outbox.mark_sent(session=session, message_ids=[message_id], now=now)
 
 
 async def failed(database: Database, message_id: int, reason: str) -> None:

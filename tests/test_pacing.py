@@ -1,5 +1,6 @@
 """The pacer on a fake clock: sleeping moves the clock instead of waiting, so nothing waits."""
 
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -72,39 +73,34 @@ async def test_three_hundred_sends_keep_to_thirty_a_window(
     times = await takes(pacer, clock, range(300))
 
     assert most_in_one_window(times) == RATE
-    # Thirty go at once, then each next thirty a window after the thirty before: ten
-    # windows are filled, [start, start + W) ... [start + 9W, start + 10W). The last take
-    # goes at the start of the tenth, 9 W in; the 301st could go only at 10 W.
-    assert times[:RATE] == [start] * RATE
-    assert times[-1] - start == pytest.approx(9 * WINDOW, rel=1e-9)
-    await pacer.take(300)
-    assert clock.now - start == pytest.approx(10 * WINDOW, rel=1e-9)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) == pytest.approx(1 / RATE, rel=1e-9)  # evenly spaced, never a burst
+    # Spaced 1/30 s apart, each thirty-first take waits for the window: 300 in ten windows.
+    assert times[-1] - start == pytest.approx(9 * WINDOW + 29 / RATE, rel=1e-9)
 
 
-async def test_sends_under_the_rate_do_not_wait(clock_at: Callable[[float], FakeClock]) -> None:
+async def test_sends_are_spaced_evenly_rather_than_sent_in_a_burst(
+    clock_at: Callable[[float], FakeClock],
+) -> None:
     clock = clock_at(12345.678)
     pacer = Pacer(RATE, clock=clock)
 
     times = await takes(pacer, clock, range(RATE))
 
-    assert times == [12345.678] * RATE
-    assert clock.sleeps == []
+    assert times == [pytest.approx(12345.678 + n / RATE, rel=1e-12) for n in range(RATE)]
 
 
-async def test_a_send_waits_only_until_the_oldest_leaves_the_window(
+async def test_a_full_window_holds_the_next_send_until_its_oldest_leaves(
     clock_at: Callable[[float], FakeClock],
 ) -> None:
     clock = clock_at(0.0)
     pacer = Pacer(3, clock=clock)
-    await pacer.take(1)  # at 0.0
-    clock.now = 0.5
-    await pacer.take(2)
-    await pacer.take(3)  # the window is full: 0.0, 0.5, 0.5
+    await takes(pacer, clock, range(3))  # at 0, 1/3 and 2/3: the window is full
 
     await pacer.take(4)
 
-    assert clock.now == pytest.approx(WINDOW)  # when the take at 0.0 left the window
-    assert clock.sleeps == [pytest.approx(WINDOW - 0.5)]  # one sleep, no more
+    # Spacing alone would allow 1.0; the window keeps it until the take at 0.0 has left.
+    assert clock.now == pytest.approx(WINDOW)
 
 
 # --- One a second per chat ----------------------------------------------------------------
