@@ -1,6 +1,6 @@
 """Broadcast throughput against the local Bot API with Telegram's overall limit enforced.
 
-Run by hand: `.venv/bin/python bench/broadcast.py` (about a minute and a half). For each limit it
+Run by hand: `.venv/bin/python -m bench.broadcast` (about a minute and a half). For each limit it
 starts the project's Bot API server in this process, a real `coalition-bot run` beside it with
 BROADCAST_RATE set to the limit, queues one broadcast, and prints the rate the server accepted
 (first to last message) as a share of the limit, the 429s it answered, and the bot's peak RSS.
@@ -18,32 +18,11 @@ from pathlib import Path
 
 from bot import migrate
 from bot.local_api import LocalBotApi
-from models import Account, Contact, Database, Organisation
-from models.utc import utcnow
-from services import broadcasts
+from models import Database
+from tests.stories import broadcast_queued_to
 
 ORGANISER_ID = 1000
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
-
-
-async def arrange(database_url: str, recipients: int) -> None:
-    database = Database(database_url)
-    async with database.transaction() as session:
-        organisation = Organisation(name="Memorial", name_key="memorial")
-        session.add(organisation)
-        await session.flush()
-        assert organisation.id is not None
-        for user_id in range(10_000, 10_000 + recipients):
-            session.add(Account(telegram_id=user_id, language="en"))
-            session.add(Contact(telegram_id=user_id, organisation_id=organisation.id))
-    async with database.transaction() as session:
-        preview = await broadcasts.draft_broadcast(
-            session=session, text="Benchmark alert.", organiser_id=ORGANISER_ID, now=utcnow()
-        )
-        await broadcasts.queue_broadcast(
-            session=session, broadcast_id=preview.broadcast_id, now=utcnow()
-        )
-    await database.dispose()
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -56,12 +35,16 @@ def peak_rss_mib(pid: int) -> float:
 async def run(limit: int, recipients: int, concurrency: int, folder: Path) -> None:
     database_url = f"sqlite:///{folder / f'bench-{limit}.db'}"
     await asyncio.to_thread(migrate.upgrade, database_url)
-    await arrange(database_url, recipients)
+    database = Database(database_url)
+    ids = await broadcast_queued_to(
+        database, recipients, "Benchmark alert.", organiser_id=ORGANISER_ID
+    )
+    await database.dispose()
     api = LocalBotApi()
     api.limits.overall_rate = limit
     api.limits.per_chat_interval = 1.0
     await api.start()
-    people = [api.meet(user_id, "Contact") for user_id in range(10_000, 10_000 + recipients)]
+    people = [api.meet(user_id, "Contact") for user_id in ids]
     organiser = api.meet(ORGANISER_ID, "Organiser")
     environment = {
         **os.environ,

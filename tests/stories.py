@@ -9,16 +9,20 @@ from sqlmodel import SQLModel
 from sqlmodel import select as select_model
 
 from models import (
+    Account,
     Contact,
     Database,
     Delivery,
     Disclosure,
+    Organisation,
     OutboxMessage,
 )
+from models.utc import utcnow
 from services.appeals import (
     create_appeal,
     publish_appeal,
 )
+from services.broadcasts import draft_broadcast, queue_broadcast
 from services.invites import IssuedInvite, issue_invite, join
 from services.signatures import Cosigned, cosign
 
@@ -128,3 +132,29 @@ async def outbox_settled(database: Database) -> None:
                 if pending.first() is None:
                     return
             await asyncio.sleep(0.02)
+
+
+FIRST_RECIPIENT = 10_000
+
+
+async def broadcast_queued_to(
+    database: Database, recipients: int, text: str, *, organiser_id: int = ORGANISER
+) -> range:
+    """`recipients` subscribed contacts of one organisation, and a broadcast to them already
+    queued by an organiser; returns their Telegram ids. Rows are added directly: fast enough
+    for the thousands a crash test or a benchmark needs."""
+    ids = range(FIRST_RECIPIENT, FIRST_RECIPIENT + recipients)
+    async with database.transaction() as session:
+        organisation = Organisation(name="Memorial", name_key="memorial")
+        session.add(organisation)
+        await session.flush()
+        assert organisation.id is not None
+        for user_id in ids:
+            session.add(Account(telegram_id=user_id, language="en"))
+            session.add(Contact(telegram_id=user_id, organisation_id=organisation.id))
+    async with database.transaction() as session:
+        preview = await draft_broadcast(
+            session=session, text=text, organiser_id=organiser_id, now=utcnow()
+        )
+        await queue_broadcast(session=session, broadcast_id=preview.broadcast_id, now=utcnow())
+    return ids

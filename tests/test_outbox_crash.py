@@ -7,35 +7,15 @@ from collections import Counter
 from pathlib import Path
 
 from bot.local_api import LocalBotApi
-from models import Account, Contact, Database, Organisation
-from models.utc import utcnow
-from services import broadcasts
+from models import Database
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
+from tests.stories import broadcast_queued_to
 from tests.test_cli import EXECUTABLE, clean_environment
 
 RECIPIENTS = 2000
 CONCURRENCY = 8  # the documented bound: at most this many messages may go out twice
 TEXT = "Negotiations resume on Monday: please confirm your signature."
-
-
-async def arrange_coalition(database: Database) -> None:
-    """2,000 subscribed contacts, and a broadcast to them already queued by an organiser."""
-    async with database.transaction() as session:
-        organisation = Organisation(name="Memorial", name_key="memorial")
-        session.add(organisation)
-        await session.flush()
-        assert organisation.id is not None
-        for user_id in range(10_000, 10_000 + RECIPIENTS):
-            session.add(Account(telegram_id=user_id, language="en"))
-            session.add(Contact(telegram_id=user_id, organisation_id=organisation.id))
-    async with database.transaction() as session:
-        preview = await broadcasts.draft_broadcast(
-            session=session, text=TEXT, organiser_id=ORGANISER_ID, now=utcnow()
-        )
-        await broadcasts.queue_broadcast(
-            session=session, broadcast_id=preview.broadcast_id, now=utcnow()
-        )
 
 
 async def start_bot(api: LocalBotApi, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
@@ -63,12 +43,10 @@ async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
     shutil.copy(migrated_template, path)
     database_url = f"sqlite:///{path}"
     database = Database(database_url)
-    await arrange_coalition(database)
+    ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
     await database.dispose()
     organiser = Someone(api, ORGANISER_ID, "Olena")
-    recipients = [
-        api.meet(user_id, f"Contact {user_id}") for user_id in range(10_000, 10_000 + RECIPIENTS)
-    ]
+    recipients = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
 
     def delivered() -> int:
         return sum(len(api.messages(p.user_id)) for p in recipients)
