@@ -22,10 +22,12 @@ from handlers import (
     fallback,
     onboarding,
     organisers,
+    phases,
 )
 from handlers.menu import show_default_menu, show_menu
 from models import Database
 from models.utc import utcnow
+from scheduler import TimelineScheduler
 from services import accounts
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 OUTBOX_KEY = "outbox"
+TIMELINE_KEY = "timeline"
 REPLY_RETRIES = 3
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
@@ -62,7 +65,7 @@ def build_application(
         # A reply Telegram answers with 429 is sent again after retry_after, not lost.
         .rate_limiter(AIORateLimiter(max_retries=REPLY_RETRIES))
         .post_init(_open)
-        .post_stop(_stop_outbox)
+        .post_stop(_stop_background)
         .post_shutdown(_close)
         .build()
     )
@@ -80,18 +83,29 @@ def build_application(
         ),
         texts=texts,
         default_language=settings.default_language,
+        default_timezone=settings.bot_timezone,
         rate=settings.broadcast_rate,
         concurrency=settings.broadcast_concurrency,
         clock=clock,
+    )
+    timeline = TimelineScheduler(
+        database=database,
+        offsets=settings.reminder_offsets,
+        grace=settings.reminder_grace,
+        organiser_ids=settings.organiser_ids,
+        clock=clock,
+        wake_outbox=worker.wake,
     )
     app.bot_data[RESOURCES_KEY] = Resources(
         settings=settings,
         database=database,
         texts=texts,
         wake_outbox=worker.wake,
+        rearm_timeline=timeline.rearm,
         clock=clock,
     )
     app.bot_data[OUTBOX_KEY] = worker
+    app.bot_data[TIMELINE_KEY] = timeline
 
     # All handlers live in group 0, where PTB runs the first that matches: the areas'
     # commands first, then the fallback that answers anything they did not take.
@@ -99,6 +113,7 @@ def build_application(
     appeals.register(app)
     organisers.register(app)
     broadcasts.register(app)
+    phases.register(app)
     announcements.register(app)  # buttons only: callback queries, not messages
     fallback.register(app)
     app.add_error_handler(errors.on_error)
@@ -119,12 +134,15 @@ async def _open(app: CoalitionApplication) -> None:
                 organiser_ids=settings.organiser_ids,
             )
         await show_menu(app.bot, caller, resources.texts[caller.language])
-    # Started after the menus: what was queued before a restart goes out from here on.
+    # Started after the menus: what was queued before a restart goes out from here on, and
+    # what fell due on the timeline while the bot was down is done now.
     await app.bot_data[OUTBOX_KEY].start()
+    await app.bot_data[TIMELINE_KEY].start()
     log.info("serving as @%s", app.bot.username)
 
 
-async def _stop_outbox(app: CoalitionApplication) -> None:
+async def _stop_background(app: CoalitionApplication) -> None:
+    app.bot_data[TIMELINE_KEY].stop()
     await app.bot_data[OUTBOX_KEY].stop()
 
 

@@ -1,11 +1,33 @@
 """Settings from the environment or a `.env` file, validated once at start-up."""
 
+import re
+from datetime import timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LANGUAGES = ("en", "fr", "uk", "ru")
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`3d`, `2h`, `30m` or `6s` (one number, one unit)."""
+    match = re.fullmatch(r"\s*(\d{1,6})\s*([dhms])\s*", text)
+    if match is None:
+        raise ValueError(f"{text.strip()!r} is not a duration such as 3d, 2h, 30m or 6s")
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA time zone such as Europe/Kyiv; ValueError if there is none by that name."""
+    if not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", name):
+        raise ValueError(f"{name!r} is not a time zone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone") from None
 
 
 class Settings(BaseSettings):
@@ -23,6 +45,16 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25, ge=1, le=1000)
     # Sends in flight at once; after a crash at most this many may be sent a second time.
     broadcast_concurrency: int = Field(default=8, ge=1, le=256)
+    # Times people type are read in this zone unless they carry an offset such as +02:00.
+    bot_timezone: str = "UTC"
+    # Before each phase start and each deadline; "3d,1d,2h".
+    reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode] = (
+        timedelta(days=3),
+        timedelta(days=1),
+        timedelta(hours=2),
+    )
+    # A reminder missed while the bot was down still goes out if it is less late than this.
+    reminder_grace: Annotated[timedelta, NoDecode] = timedelta(hours=6)
 
     @field_validator("organiser_ids", mode="before")
     @classmethod
@@ -33,6 +65,27 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a Telegram user id")
             return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            offsets = tuple(parse_duration(part) for part in value.split(",") if part.strip())
+            if not offsets:
+                raise ValueError("needs at least one duration, such as 3d,1d,2h")
+            return tuple(sorted(set(offsets), reverse=True))
+        return value
+
+    @field_validator("reminder_grace", mode="before")
+    @classmethod
+    def _grace(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        zone(value)
         return value
 
     @field_validator("default_language")

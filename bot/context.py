@@ -1,6 +1,6 @@
 """What every handler can reach: the shared resources, through a typed callback context."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -24,6 +24,8 @@ class Resources:
     texts: dict[str, Texts]
     # Tells the outbox worker that rows were just committed, so it need not wait for its poll.
     wake_outbox: Callable[[], None]
+    # Re-reads the phases and deadlines after a change and arms the scheduler for them.
+    rearm_timeline: Callable[[], Awaitable[None]]
     # The sandbox moves its clock forward; everything that asks "when is now" asks here.
     clock: Callable[[], datetime] = utcnow
 

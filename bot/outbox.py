@@ -19,6 +19,7 @@ from bot.i18n import Texts
 from bot.pacing import Pacer
 from handlers.announcements import render_announcement
 from handlers.broadcasts import render_broadcast, render_report
+from handlers.phases import render_deadline_report, render_phase_start, render_reminder
 from models import Database, OutboxKind
 from services import accounts, broadcasts, outbox
 from services.outbox import DueMessage
@@ -39,6 +40,7 @@ class OutboxWorker:
         bot: Bot,
         texts: dict[str, Texts],
         default_language: str,
+        default_timezone: str,
         rate: float,
         concurrency: int,
         clock: Callable[[], datetime],
@@ -47,6 +49,7 @@ class OutboxWorker:
         self.bot = bot
         self.texts = texts
         self.default_language = default_language
+        self.default_timezone = default_timezone
         self.concurrency = concurrency
         self.clock = clock
         self.pacer = Pacer(rate)
@@ -208,7 +211,8 @@ class OutboxWorker:
                 )
 
     def _render(self, message: DueMessage) -> tuple[Markup, InlineKeyboardMarkup | None]:
-        texts = self.texts.get(message.language, self.texts[self.default_language])
+        texts = self.texts[message.language or self.default_language]
+        zone_name = message.timezone or self.default_timezone
         match message.kind:
             case OutboxKind.BROADCAST:
                 assert message.broadcast_text is not None
@@ -217,6 +221,15 @@ class OutboxWorker:
                 assert message.appeal_id is not None
                 assert message.appeal_title is not None
                 return render_announcement(texts, message.appeal_id, message.appeal_title)
+            case OutboxKind.REMINDER:
+                assert message.payload is not None
+                return render_reminder(texts, message.payload, zone_name, self.clock())
+            case OutboxKind.PHASE_START:
+                assert message.payload is not None
+                return render_phase_start(texts, message.payload), None
+            case OutboxKind.DEADLINE_REPORT:
+                assert message.payload is not None
+                return render_deadline_report(texts, message.payload), None
 
     async def _report_finished(self) -> None:
         """Tell each organiser, once, how their finished broadcast went."""

@@ -33,6 +33,13 @@ class UsageError(Exception):
     """The command's arguments are missing or malformed: the reply shows its usage."""
 
 
+class BadInput(Exception):
+    """Arguments in the right form that still make no sense; it words its own reply."""
+
+    def word(self, texts: Texts) -> Markup:
+        raise NotImplementedError
+
+
 @dataclass
 class Call:
     """One command or button tap from one person, with what a handler needs to answer it."""
@@ -68,6 +75,11 @@ class Call:
 
     def now(self) -> datetime:
         return self.context.resources.clock()
+
+    @property
+    def zone(self) -> str:
+        """The time zone to show this caller times in."""
+        return self.caller.timezone or self.context.resources.settings.bot_timezone
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -167,6 +179,8 @@ async def _answer(
     except UsageError:
         assert usage is not None, f"/{name} refused its arguments but has no usage"
         await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+    except BadInput as error:
+        await call.reply(error.word(texts))
     except Refusal as refusal:
         await call.reply(word_refusal(texts, refusal))
 

@@ -52,8 +52,14 @@ MENU = (
     MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
     MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),
     MenuEntry("broadcast", N_("Alert every member"), Audience.ORGANISER),
+    MenuEntry("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER),
+    MenuEntry("phase", N_("Add or move a negotiation phase"), Audience.ORGANISER),
+    MenuEntry("attach", N_("Time an appeal to a phase"), Audience.ORGANISER),
+    MenuEntry("deadline", N_("Set an appeal's signing deadline"), Audience.ORGANISER),
+    MenuEntry("remind", N_("Remind the organisations that have not signed"), Audience.ORGANISER),
     MenuEntry("delivery", N_("How far a broadcast has gone"), Audience.ORGANISER),
     MenuEntry("language", N_("Change your language"), Audience.EVERYONE),
+    MenuEntry("timezone", N_("Show times in your time zone"), Audience.EVERYONE),
 )
 ENTRIES = {entry.command: entry for entry in MENU}
 

@@ -7,6 +7,7 @@ from models import AppealState
 from services.errors import (
     AlreadyContact,
     AlreadySigned,
+    AppealClosed,
     AppealNotFound,
     AppealNotOpen,
     AppealStateConflict,
@@ -22,7 +23,10 @@ from services.errors import (
     NotAContact,
     NotSigned,
     OrganisationNameInvalid,
+    PhaseNameInvalid,
+    PhaseNotFound,
     Refusal,
+    TimeInPast,
 )
 
 
@@ -91,4 +95,12 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
             )
         case BroadcastCancelled(broadcast_id=broadcast_id):
             return texts.t("Broadcast #{id} was cancelled; nothing was sent.", id=broadcast_id)
+        case PhaseNotFound(phase_id=phase_id):
+            return texts.t("There is no phase #{id}. /phases lists them.", id=phase_id)
+        case PhaseNameInvalid(limit=limit):
+            return texts.t("A phase's name must be 1 to {limit} characters long.", limit=limit)
+        case TimeInPast():
+            return texts.t("That time has already passed: give one in the future.")
+        case AppealClosed(appeal_id=appeal_id):
+            return texts.t("Appeal #{id} is closed.", id=appeal_id)
     raise TypeError(f"no wording for {refusal!r}")

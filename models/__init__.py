@@ -24,6 +24,7 @@ from models.outbox import (  # noqa: E402
     OutboxKind,
     OutboxMessage,
 )
+from models.phase import Occasion, Phase, Reminder  # noqa: E402
 
 __all__ = [
     "Account",
@@ -36,8 +37,11 @@ __all__ = [
     "Delivery",
     "Disclosure",
     "Invite",
+    "Occasion",
     "Organisation",
     "OutboxKind",
     "OutboxMessage",
+    "Phase",
+    "Reminder",
     "Signature",
 ]

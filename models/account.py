@@ -14,6 +14,8 @@ class Account(SQLModel, table=True):
     # Telegram user ids exceed 32 bits; in a private chat the chat id equals the user id.
     telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     language: str = Field(max_length=8)
+    # An IANA zone ("Europe/Kyiv") to show times in; none: the bot's BOT_TIMEZONE.
+    timezone: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

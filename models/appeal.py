@@ -42,6 +42,9 @@ class Appeal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    phase_id: int | None = Field(default=None, foreign_key="phase.id", index=True)
+    # When it stops taking signatures and closes by itself.
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Signature(SQLModel, table=True):

@@ -45,6 +45,12 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def stored_id(value: int | None) -> int:
+    """A stored row's id. SQLModel types ids optional because they are unset before insert."""
+    assert value is not None, "the row has not been stored"
+    return value
+
+
 class Database:
     """Owns the engine; hands out one session per unit of work."""
 

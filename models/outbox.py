@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.appeal import stored_as_value
@@ -35,6 +36,9 @@ class Broadcast(SQLModel, table=True):
 class OutboxKind(StrEnum):
     BROADCAST = "broadcast"
     ANNOUNCEMENT = "announcement"
+    REMINDER = "reminder"
+    PHASE_START = "phase_start"
+    DEADLINE_REPORT = "deadline_report"
 
 
 class Delivery(StrEnum):
@@ -68,3 +72,5 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why a message was blocked or failed, as Telegram said it (never the message body).
     error: str | None = Field(default=None, max_length=200)
+    # What a reminder or report is about (appeal ids and titles, times), fixed when queued.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -19,6 +19,7 @@ class Caller:
     organisation_id: int | None = None
     organisation_name: str | None = None
     subscribed: bool = False
+    timezone: str | None = None  # None: the bot's BOT_TIMEZONE
 
     @property
     def is_contact(self) -> bool:
@@ -46,7 +47,7 @@ async def identify(
         return Caller(telegram_id, fallback_language, is_organiser)
     account, contact, organisation = row
     if contact is None or organisation is None:
-        return Caller(telegram_id, account.language, is_organiser)
+        return Caller(telegram_id, account.language, is_organiser, timezone=account.timezone)
     return Caller(
         telegram_id,
         account.language,
@@ -54,6 +55,7 @@ async def identify(
         organisation_id=organisation.id,
         organisation_name=organisation.name,
         subscribed=contact.subscribed,
+        timezone=account.timezone,
     )
 
 
@@ -76,6 +78,15 @@ async def language_of(*, session: AsyncSession, telegram_id: int, default: str) 
 async def set_language(*, session: AsyncSession, telegram_id: int, language: str) -> None:
     account = await ensure_account(session=session, telegram_id=telegram_id, language=language)
     account.language = language
+    session.add(account)
+
+
+async def set_timezone(
+    *, session: AsyncSession, telegram_id: int, timezone: str, language: str
+) -> None:
+    """Show this person times in `timezone` (already checked to be a real IANA zone)."""
+    account = await ensure_account(session=session, telegram_id=telegram_id, language=language)
+    account.timezone = timezone
     session.add(account)
 
 

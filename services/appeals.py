@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Disclosure, Organisation, OutboxKind, Signature
 from models.appeal import TITLE_MAX
+from models.database import stored_id
 from services import outbox
 from services.errors import (
     AppealNotFound,
@@ -105,7 +106,9 @@ async def list_appeals(*, session: AsyncSession, include_drafts: bool) -> list[A
         .group_by(col(Appeal.id))
         .order_by(col(Appeal.id).desc())
     )
-    return [AppealSummary(_id(appeal), appeal.title, appeal.state, n) for appeal, n in rows]
+    return [
+        AppealSummary(stored_id(appeal.id), appeal.title, appeal.state, n) for appeal, n in rows
+    ]
 
 
 async def appeal_status(
@@ -127,15 +130,9 @@ async def appeal_status(
     ).all()
     own = next((Disclosure(d) for org_id, d, _ in rows if org_id == organisation_id), None)
     public = [name for _, d, name in rows if d is Disclosure.PUBLIC]
-    return AppealStatus(_id(appeal), appeal.title, appeal.state, len(rows), own, public)
+    return AppealStatus(stored_id(appeal.id), appeal.title, appeal.state, len(rows), own, public)
 
 
 async def _count_signatures(session: AsyncSession, appeal_id: int) -> int:
     query = select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
     return (await session.exec(query)).one()
-
-
-def _id(appeal: Appeal) -> int:
-    """A stored appeal's id (SQLModel types it optional because it is unset before insert)."""
-    assert appeal.id is not None
-    return appeal.id

@@ -103,3 +103,25 @@ class BroadcastAlreadyQueued(Refusal):
 @dataclass
 class BroadcastCancelled(Refusal):
     broadcast_id: int
+
+
+@dataclass
+class PhaseNotFound(Refusal):
+    phase_id: int
+
+
+@dataclass
+class PhaseNameInvalid(Refusal):
+    limit: int
+
+
+@dataclass
+class TimeInPast(Refusal):
+    """A phase or a deadline must lie ahead."""
+
+
+@dataclass
+class AppealClosed(Refusal):
+    """A closed appeal takes no phase, deadline or reminder."""
+
+    appeal_id: int

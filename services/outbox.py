@@ -7,8 +7,9 @@ in flight, never one already recorded.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, String, func, insert, literal, update
+from sqlalchemy import JSON, Integer, String, func, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,7 @@ from models import (
     OutboxKind,
     OutboxMessage,
 )
+from models.database import stored_id
 from models.utc import UTCDateTime
 
 ERROR_MAX = 200
@@ -35,8 +37,11 @@ async def enqueue(
     now: datetime,
     broadcast_id: int | None = None,
     appeal_id: int | None = None,
+    organisation_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> int:
-    """One row per subscribed contact, in the caller's transaction; returns how many."""
+    """One row per subscribed contact (of one organisation, if given), in the caller's
+    transaction; returns how many."""
     # Typed literals: PostgreSQL will not guess the type of a bare parameter in a SELECT list.
     recipients = sa_select(
         literal(kind.value, String()),
@@ -48,13 +53,40 @@ async def enqueue(
         literal(0, Integer()),
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
+        literal(payload, JSON()),
     ).where(col(Contact.subscribed))
-    columns = [
-        "kind", "broadcast_id", "appeal_id", "recipient_id", "chat_id", "delivery",
-        "attempts", "not_before", "created_at",
-    ]  # fmt: skip
-    result = await session.exec(insert(OutboxMessage).from_select(columns, recipients))
+    if organisation_id is not None:
+        recipients = recipients.where(col(Contact.organisation_id) == organisation_id)
+    result = await session.exec(insert(OutboxMessage).from_select(_COLUMNS, recipients))
     return int(result.rowcount)
+
+
+async def enqueue_to(
+    *,
+    session: AsyncSession,
+    kind: OutboxKind,
+    recipients: frozenset[int],
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """One row for each of these people (organisers, say), whether or not they subscribed."""
+    for telegram_id in sorted(recipients):
+        session.add(
+            OutboxMessage(
+                kind=kind,
+                recipient_id=telegram_id,
+                chat_id=telegram_id,
+                not_before=now,
+                created_at=now,
+                payload=payload,
+            )
+        )
+
+
+_COLUMNS = [
+    "kind", "broadcast_id", "appeal_id", "recipient_id", "chat_id", "delivery", "attempts",
+    "not_before", "created_at", "payload",
+]  # fmt: skip
 
 
 async def count_recipients(*, session: AsyncSession) -> int:
@@ -71,11 +103,13 @@ class DueMessage:
     kind: OutboxKind
     chat_id: int
     attempts: int
-    language: str
+    language: str | None  # None: someone the bot keeps no account for (an organiser, say)
     broadcast_id: int | None
     broadcast_text: str | None
     appeal_id: int | None
     appeal_title: str | None
+    timezone: str | None
+    payload: dict[str, Any] | None
 
 
 async def due(
@@ -94,8 +128,10 @@ async def due(
             col(Broadcast.text),
             col(OutboxMessage.appeal_id),
             col(Appeal.title),
+            col(Account.timezone),
+            col(OutboxMessage.payload),
         )
-        .join(Account, col(Account.telegram_id) == col(OutboxMessage.recipient_id))
+        .outerjoin(Account, col(Account.telegram_id) == col(OutboxMessage.recipient_id))
         .outerjoin(Broadcast, col(Broadcast.id) == col(OutboxMessage.broadcast_id))
         .outerjoin(Appeal, col(Appeal.id) == col(OutboxMessage.appeal_id))
         .where(
@@ -109,9 +145,19 @@ async def due(
     rows = await (await session.connection()).execute(query)
     return [
         DueMessage(
-            _stored_id(id_), kind, chat_id, attempts, language, broadcast, text, appeal, title
+            id=stored_id(row.id),
+            kind=row.kind,
+            chat_id=row.chat_id,
+            attempts=row.attempts,
+            language=row.language,
+            broadcast_id=row.broadcast_id,
+            broadcast_text=row.text,
+            appeal_id=row.appeal_id,
+            appeal_title=row.title,
+            timezone=row.timezone,
+            payload=row.payload,
         )
-        for id_, kind, chat_id, attempts, language, broadcast, text, appeal, title in rows
+        for row in rows
     ]
 
 
@@ -189,7 +235,7 @@ async def finished_broadcasts(*, session: AsyncSession) -> list[int]:
         col(Broadcast.reported_at).is_(None),
         ~pending,
     )
-    return [_stored_id(broadcast_id) for broadcast_id in await session.exec(query)]
+    return [stored_id(broadcast_id) for broadcast_id in await session.exec(query)]
 
 
 async def mark_reported(*, session: AsyncSession, broadcast_id: int, now: datetime) -> None:
@@ -202,9 +248,3 @@ async def _set(session: AsyncSession, message_id: int, **values: object) -> None
     await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
     )
-
-
-def _stored_id(value: int | None) -> int:
-    """A stored row's id (SQLModel types ids optional because they are unset before insert)."""
-    assert value is not None
-    return value

@@ -423,13 +423,13 @@ async def test_due_messages_come_oldest_first_with_language_and_what_to_say(
     def announcement(person: int, language: str) -> DueMessage:
         return DueMessage(
             ids[person, "appeal"], OutboxKind.ANNOUNCEMENT, person, 0, language,
-            None, None, appeal_id, TITLE,
+            None, None, appeal_id, TITLE, None, None,
         )  # fmt: skip
 
     def alert(person: int, language: str) -> DueMessage:
         return DueMessage(
             ids[person, "alert"], OutboxKind.BROADCAST, person, 0, language,
-            broadcast_id, ALERT, None, None,
+            broadcast_id, ALERT, None, None, None, None,
         )  # fmt: skip
 
     assert messages == sorted(

@@ -1,0 +1,258 @@
+"""The negotiation timeline: phases, deadlines, reminders, and the time zone people read in."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CommandHandler
+
+from bot.config import zone
+from bot.context import CoalitionApplication
+from bot.i18n import Texts
+from handlers.caller import PRIVATE_MESSAGES, BadInput, Call, UsageError, command
+from handlers.menu import N_
+from handlers.timing import countdown, parse_when, shown
+from services import accounts, phases, reminders
+
+RECENT = timedelta(days=7)  # how long a started phase stays in /phases
+
+
+class UnknownZone(BadInput):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def word(self, texts: Texts) -> Markup:
+        return texts.t(
+            "There is no time zone {name}. Write it as Area/City, for example /timezone Europe/Kyiv.",
+            name=self.name,
+        )
+
+
+@command(
+    "phase",
+    usage=N_(
+        "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. "
+        "The time may end with an offset such as +02:00."
+    ),
+)
+async def phase(call: Call) -> None:
+    """Add a negotiation phase, or move one."""
+    texts, reading_zone = call.texts, call.context.resources.settings.bot_timezone
+    if call.args and call.args[0].isdecimal():
+        phase_id = call.number()
+        starts_at, rest = parse_when(call.args[1:], reading_zone)
+        if rest:
+            raise UsageError()
+        async with call.transaction() as session:
+            moved = await phases.reschedule_phase(
+                session=session, phase_id=phase_id, starts_at=starts_at, now=call.now()
+            )
+        reply = texts.t(
+            "Moved phase #{id} “{name}”: it now starts {when} ({countdown}). "
+            "Its reminders follow the new time.",
+            id=phase_id,
+            name=moved.name,
+            when=shown(starts_at, call.zone),
+            countdown=countdown(texts, starts_at, call.now()),
+        )
+    else:
+        starts_at, rest = parse_when(call.args, reading_zone)
+        if not rest:
+            raise UsageError()
+        async with call.transaction() as session:
+            added = await phases.add_phase(
+                session=session,
+                name=" ".join(rest),
+                starts_at=starts_at,
+                organiser_id=call.caller.telegram_id,
+                now=call.now(),
+            )
+        reply = texts.t(
+            "Added phase #{id} “{name}”: it starts {when} ({countdown}). "
+            "/attach APPEAL {id} times an appeal to it.",
+            id=added.id,
+            name=added.name,
+            when=shown(starts_at, call.zone),
+            countdown=countdown(texts, starts_at, call.now()),
+        )
+    await call.context.resources.rearm_timeline()
+    await call.reply(reply)
+
+
+@command("phases")
+async def list_phases(call: Call) -> None:
+    """The upcoming and recent phases, with countdowns and their appeals."""
+    async with call.transaction() as session:
+        found = await phases.list_phases(session=session, now=call.now(), recent=RECENT)
+    texts = call.texts
+    if not found:
+        await call.reply(texts.t("No negotiation phase is planned."))
+        return
+    lines = [texts.t("<b>Negotiation timeline</b>")]
+    for summary in found:
+        lines.append(
+            texts.t(
+                "#{id} {name} — {when} ({countdown})",
+                id=summary.id,
+                name=summary.name,
+                when=shown(summary.starts_at, call.zone),
+                countdown=countdown(texts, summary.starts_at, call.now()),
+            )
+        )
+        lines += [texts.t("   • #{id} {title}", id=i, title=t) for i, t in summary.appeals]
+    await call.reply(Markup("\n").join(lines))
+
+
+@command("attach", usage=N_("/attach APPEAL_ID PHASE_ID"))
+async def attach(call: Call) -> None:
+    """Time an appeal to a phase."""
+    if len(call.args) != 2:
+        raise UsageError()
+    appeal_id, phase_id = call.number(0), call.number(1)
+    async with call.transaction() as session:
+        appeal, attached_to = await phases.attach(
+            session=session, appeal_id=appeal_id, phase_id=phase_id
+        )
+    await call.context.resources.rearm_timeline()
+    await call.reply(
+        call.texts.t(
+            "Appeal #{appeal} “{title}” is timed to phase #{phase} “{name}”: organisations "
+            "that have not signed it are reminded before the phase starts.",
+            appeal=appeal_id,
+            title=appeal.title,
+            phase=phase_id,
+            name=attached_to.name,
+        )
+    )
+
+
+@command("deadline", usage=N_("/deadline APPEAL_ID YYYY-MM-DD HH:MM"))
+async def deadline(call: Call) -> None:
+    """Set the moment an appeal stops taking signatures and closes by itself."""
+    appeal_id = call.number()
+    deadline_at, rest = parse_when(call.args[1:], call.context.resources.settings.bot_timezone)
+    if rest:
+        raise UsageError()
+    async with call.transaction() as session:
+        appeal = await phases.set_deadline(
+            session=session, appeal_id=appeal_id, deadline_at=deadline_at, now=call.now()
+        )
+    await call.context.resources.rearm_timeline()
+    await call.reply(
+        call.texts.t(
+            "Appeal #{id} “{title}” closes for signatures {when} ({countdown}).",
+            id=appeal_id,
+            title=appeal.title,
+            when=shown(deadline_at, call.zone),
+            countdown=countdown(call.texts, deadline_at, call.now()),
+        )
+    )
+
+
+@command("remind", usage=N_("/remind APPEAL_ID"))
+async def remind(call: Call) -> None:
+    """Nudge every organisation that has not signed, now."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        reminded = await reminders.remind_now(session=session, appeal_id=appeal_id, now=call.now())
+    call.context.resources.wake_outbox()
+    await call.reply(
+        call.texts.tn(
+            "Reminded {n} organisation that has not signed appeal #{id}.",
+            "Reminded {n} organisations that have not signed appeal #{id}.",
+            reminded,
+            id=appeal_id,
+        )
+    )
+
+
+@command("timezone", usage=N_("/timezone Area/City, for example /timezone Europe/Kyiv"))
+async def timezone(call: Call) -> None:
+    """Choose the time zone the bot shows times in."""
+    if len(call.args) != 1:
+        raise UsageError()
+    name = call.args[0]
+    try:
+        zone(name)
+    except ValueError:
+        raise UnknownZone(name) from None
+    async with call.transaction() as session:
+        await accounts.set_timezone(
+            session=session,
+            telegram_id=call.caller.telegram_id,
+            timezone=name,
+            language=call.caller.language,
+        )
+    await call.reply(
+        call.texts.t(
+            "Times are now shown in {zone}: it is {now} there.",
+            zone=name,
+            now=shown(call.now(), name),
+        )
+    )
+
+
+def render_reminder(
+    texts: Texts, payload: dict[str, Any], zone_name: str, now: datetime
+) -> tuple[Markup, InlineKeyboardMarkup]:
+    """A reminder as its recipient sees it, with a Co-sign button per unsigned appeal."""
+    appeals: list[tuple[int, str]] = [(int(i), str(t)) for i, t in payload["appeals"]]
+    organisation = payload["organisation"]
+    at = datetime.fromisoformat(payload["at"]) if payload["at"] else None
+    if payload["occasion"] == "phase" and at is not None:
+        heading = texts.t(
+            "⏰ <b>{phase}</b> starts {when} ({countdown}). {organisation} has not yet signed:",
+            phase=payload["phase"],
+            when=shown(at, zone_name),
+            countdown=countdown(texts, at, now),
+            organisation=organisation,
+        )
+    elif payload["occasion"] == "deadline" and at is not None:
+        heading = texts.t(
+            "⏰ Signatures close {when} ({countdown}). {organisation} has not yet signed:",
+            when=shown(at, zone_name),
+            countdown=countdown(texts, at, now),
+            organisation=organisation,
+        )
+    else:
+        heading = texts.t(
+            "⏰ The organisers ask {organisation} to consider signing:", organisation=organisation
+        )
+    lines = [heading] + [texts.t("• #{id} {title}", id=i, title=t) for i, t in appeals]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                texts.plain("Co-sign #{id}").format(id=i), callback_data=f"cosign:{i}"
+            )
+        ]
+        for i, _ in appeals
+    ]
+    return Markup("\n").join(lines), InlineKeyboardMarkup(buttons)
+
+
+def render_phase_start(texts: Texts, payload: dict[str, Any]) -> Markup:
+    return texts.t("🔔 <b>{phase}</b> starts now.", phase=payload["phase"])
+
+
+def render_deadline_report(texts: Texts, payload: dict[str, Any]) -> Markup:
+    return texts.tn(
+        "Appeal #{id} “{title}” reached its deadline and is closed with {n} signature.",
+        "Appeal #{id} “{title}” reached its deadline and is closed with {n} signatures.",
+        int(payload["signatures"]),
+        id=payload["appeal_id"],
+        title=payload["title"],
+    )
+
+
+def register(app: CoalitionApplication) -> None:
+    for name, callback in (
+        ("phase", phase),
+        ("phases", list_phases),
+        ("attach", attach),
+        ("deadline", deadline),
+        ("remind", remind),
+        ("timezone", timezone),
+    ):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

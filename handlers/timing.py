@@ -1,0 +1,90 @@
+"""Times as people type and read them: parsed in a zone, shown in theirs, with countdowns."""
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from markupsafe import Markup
+
+from bot.config import zone
+from bot.i18n import Texts
+from handlers.caller import BadInput, UsageError
+
+# 2026-12-01 14:00, optionally followed by an offset: +02:00, -0500, Z or UTC.
+_WHEN = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_CLOCK = re.compile(r"(\d{2}):(\d{2})(?:([+-]\d{2}):?(\d{2})|Z|UTC)?", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:([+-]\d{2}):?(\d{2})|Z|UTC)", re.IGNORECASE)
+
+
+class ImpossibleTime(BadInput):
+    """The numbers do not make a date and time (2026-02-30, 25:00)."""
+
+    def __init__(self, written: str) -> None:
+        super().__init__(written)
+        self.written = written
+
+    def word(self, texts: Texts) -> Markup:
+        return texts.t("There is no such date and time as {written}.", written=self.written)
+
+
+def parse_when(words: list[str], zone_name: str) -> tuple[datetime, list[str]]:
+    """A time from the first words (date, time, optional offset), in UTC, and the words left.
+
+    Without an offset the time is read in `zone_name`.
+    """
+    if len(words) < 2 or not _WHEN.fullmatch(words[0]):
+        raise UsageError()
+    clock = _CLOCK.fullmatch(words[1])
+    if clock is None:
+        raise UsageError()
+    rest = words[2:]
+    offset_text = words[1][5:]
+    if not offset_text and rest and _OFFSET.fullmatch(rest[0]):
+        offset_text, rest = rest[0], rest[1:]
+    written = " ".join([words[0], words[1][:5], offset_text]).strip()
+    try:
+        local = datetime.fromisoformat(f"{words[0]}T{words[1][:5]}")
+    except ValueError:
+        raise ImpossibleTime(written) from None
+    if offset_text:
+        return local.replace(tzinfo=_fixed_offset(offset_text)).astimezone(UTC), rest
+    return local.replace(tzinfo=zone(zone_name)).astimezone(UTC), rest
+
+
+def _fixed_offset(text: str) -> tzinfo:
+    match = _OFFSET.fullmatch(text)
+    assert match is not None
+    if match[1] is None:
+        return UTC
+    hours, minutes = int(match[1]), int(match[2])
+    if abs(hours) > 14 or minutes > 59:
+        raise ImpossibleTime(text)
+    sign = -1 if match[1].startswith("-") else 1
+    return timezone(timedelta(hours=hours, minutes=sign * minutes))
+
+
+def shown(moment: datetime, zone_name: str) -> str:
+    """`2026-12-01 16:00 Europe/Kyiv`: the zone is always named, members live in several."""
+    return f"{moment.astimezone(zone(zone_name)):%Y-%m-%d %H:%M} {zone_name}"
+
+
+def countdown(texts: Texts, moment: datetime, now: datetime) -> Markup:
+    """`in 2 d 3 h` or `5 h 10 min ago`."""
+    delta = moment - now
+    span = _span(texts, abs(delta))
+    return (
+        texts.t("in {span}", span=span)
+        if delta >= timedelta()
+        else texts.t("{span} ago", span=span)
+    )
+
+
+def _span(texts: Texts, delta: timedelta) -> Markup:
+    seconds = int(delta.total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return texts.t("{days} d {hours} h", days=days, hours=hours)
+    if hours:
+        return texts.t("{hours} h {minutes} min", hours=hours, minutes=minutes)
+    return texts.t("{minutes} min {seconds} s", minutes=minutes, seconds=seconds)
