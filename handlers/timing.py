@@ -9,9 +9,9 @@ from bot.config import zone
 from bot.i18n import Texts
 from handlers.caller import BadInput, UsageError
 
-# 2026-12-01 14:00, optionally followed by an offset: +02:00, -0500, Z or UTC.
-_WHEN = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_CLOCK = re.compile(r"(\d{2}):(\d{2})(?:([+-]\d{2}):?(\d{2})|Z|UTC)?", re.IGNORECASE)
+# 2026-12-01 14:00 (or 14:00:30), optionally followed by an offset: +02:00, -0500, Z or UTC.
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"(?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<offset>[+-]\d{2}:?\d{2}|Z|UTC)?", re.I)
 _OFFSET = re.compile(r"(?:([+-]\d{2}):?(\d{2})|Z|UTC)", re.IGNORECASE)
 
 
@@ -37,12 +37,12 @@ def parse_when(words: list[str], zone_name: str) -> tuple[datetime, list[str]]:
     if clock is None:
         raise UsageError()
     rest = words[2:]
-    offset_text = words[1][5:]
+    offset_text = clock["offset"] or ""
     if not offset_text and rest and _OFFSET.fullmatch(rest[0]):
         offset_text, rest = rest[0], rest[1:]
-    written = " ".join([words[0], words[1][:5], offset_text]).strip()
+    written = " ".join([words[0], clock["time"], offset_text]).strip()
     try:
-        local = datetime.fromisoformat(f"{words[0]}T{words[1][:5]}")
+        local = datetime.fromisoformat(f"{words[0]}T{clock['time']}")
     except ValueError:
         raise ImpossibleTime(written) from None
     if offset_text:

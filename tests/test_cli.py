@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.local_api import LocalBotApi
 from bot.logs import REDACTED, RedactingFormatter
 from tests.people import Someone, invite_code
@@ -20,7 +21,7 @@ EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
 
 def clean_environment(**values: str) -> dict[str, str]:
     """The machine's environment without any coalition-bot setting, plus `values`."""
-    names = {"BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ORGANISER_IDS", "DEFAULT_LANGUAGE"}
+    names = {name.upper() for name in Settings.model_fields}
     environment = {k: v for k, v in os.environ.items() if k not in names}
     return environment | values
 
@@ -55,6 +56,18 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
             "TELEGRAM_API_URL: must start with http:// or https://",
         ),
         ("DATABASE_URL", "mysql://db", "DATABASE_URL: must start with sqlite:/// or postgresql://"),
+        (
+            "REMINDER_OFFSETS",
+            "3d,1x",
+            "REMINDER_OFFSETS: '1x' is not a duration such as 3d, 2h, 30m or 6s",
+        ),
+        (
+            "REMINDER_GRACE",
+            "soon",
+            "REMINDER_GRACE: 'soon' is not a duration such as 3d, 2h, 30m or 6s",
+        ),
+        ("BOT_TIMEZONE", "Mars/Olympus", "BOT_TIMEZONE: 'Mars/Olympus' is not a time zone"),
+        ("BROADCAST_RATE", "5000", "BROADCAST_RATE: Input should be less than or equal to 1000"),
     ],
 )
 def test_an_invalid_setting_is_named_in_one_line(

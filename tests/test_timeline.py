@@ -1,0 +1,213 @@
+"""Organisers keep the negotiation timeline; members are reminded at the right moments."""
+
+import asyncio
+import re
+import shutil
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from bot.local_api import LocalBotApi
+from models import Database, Phase, Reminder
+from tests.clock import Clock
+from tests.conftest import ORGANISER_ID
+from tests.people import Someone, appeal_number, invite_code
+from tests.test_cli import EXECUTABLE, clean_environment
+
+
+def later(clock: Clock, **delta: float) -> str:
+    """A time to type, `delta` from the bot's now, in UTC."""
+    return f"{clock() + timedelta(**delta):%Y-%m-%d %H:%M}"
+
+
+async def test_an_organiser_plans_a_phase_and_members_see_it(
+    api: LocalBotApi, organiser: Someone, clock: Clock, database: Database
+) -> None:
+    irina = Someone(api, 2001, "Irina")
+    await irina.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
+    appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
+    await organiser.says(f"/publish {appeal_id}")
+    await irina.next_message()  # the announcement
+
+    added = await organiser.says(f"/phase {later(clock, days=5)} Istanbul round")
+    assert re.fullmatch(
+        r"Added phase #1 “Istanbul round”: it starts \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+        r"\(in 4 d 23 h\)\. /attach APPEAL 1 times an appeal to it\.",
+        added,
+    ), added
+    assert "phase #1" in added
+    assert await organiser.says(f"/attach {appeal_id} 1") == (
+        f"Appeal #{appeal_id} “Free them all” is timed to phase #1 “Istanbul round”: "
+        "organisations that have not signed it are reminded before the phase starts."
+    )
+    timeline = await irina.says("/phases")
+    assert timeline.startswith("Negotiation timeline\n#1 Istanbul round — ")
+    assert f"   • #{appeal_id} Free them all" in timeline
+
+    # Irina reads times in Kyiv; the phase moves; the organiser's offset is honoured.
+    assert (await irina.says("/timezone Europe/Kyiv")).startswith(
+        "Times are now shown in Europe/Kyiv: it is "
+    )
+    moved = await organiser.says("/phase 1 2030-06-01 14:00+02:00")
+    assert moved == (
+        "Moved phase #1 “Istanbul round”: it now starts 2030-06-01 12:00 UTC "
+        f"({_countdown(moved)}). Its reminders follow the new time."
+    )
+    assert "#1 Istanbul round — 2030-06-01 15:00 Europe/Kyiv" in await irina.says("/phases")
+    async with database.transaction() as session:
+        [phase] = (await session.exec(select(Phase))).all()
+    assert phase.starts_at.isoformat() == "2030-06-01T12:00:00+00:00"
+
+    deadline = await organiser.says(f"/deadline {appeal_id} 2030-05-31 18:00")
+    assert deadline.startswith(
+        f"Appeal #{appeal_id} “Free them all” closes for signatures 2030-05-31 18:00 UTC (in "
+    )
+
+
+def _countdown(reply: str) -> str:
+    match = re.search(r"\((in [^)]*)\)", reply)
+    assert match
+    return match[1]
+
+
+@pytest.mark.parametrize(
+    ("sends", "reply"),
+    [
+        (
+            "/phase",
+            "Usage: /phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00.",
+        ),
+        (
+            "/phase 2030-06-01 14:00",
+            "Usage: /phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00.",
+        ),
+        (
+            "/phase 1st of June Istanbul",
+            "Usage: /phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00.",
+        ),
+        ("/phase 2030-02-30 14:00 Geneva", "There is no such date and time as 2030-02-30 14:00."),
+        ("/phase 2030-06-01 24:30 Geneva", "There is no such date and time as 2030-06-01 24:30."),
+        ("/phase 2020-06-01 14:00 Geneva", "That time has already passed: give one in the future."),
+        ("/phase 9 2030-06-01 14:00", "There is no phase #9. /phases lists them."),
+        ("/attach 1", "Usage: /attach APPEAL_ID PHASE_ID"),
+        ("/attach 1 9", "There is no phase #9. /phases lists them."),
+        ("/attach 7 1", "There is no appeal #7. /appeals lists them."),
+        ("/deadline 1 2020-01-01 10:00", "That time has already passed: give one in the future."),
+        ("/deadline 1 tomorrow", "Usage: /deadline APPEAL_ID YYYY-MM-DD HH:MM"),
+        ("/remind 7", "There is no appeal #7. /appeals lists them."),
+        (
+            "/timezone Mars/Olympus",
+            "There is no time zone Mars/Olympus. Write it as Area/City, for example /timezone Europe/Kyiv.",
+        ),
+        ("/timezone", "Usage: /timezone Area/City, for example /timezone Europe/Kyiv"),
+    ],
+)
+async def test_bad_times_and_ids_are_refused_in_one_line(
+    organiser: Someone, sends: str, reply: str
+) -> None:
+    await organiser.says("/newappeal Free them all\nText.")
+    await organiser.says("/phase 2030-06-01 14:00 Istanbul round")
+    assert await organiser.says(sends) == reply
+
+
+async def test_only_organisers_keep_the_timeline(api: LocalBotApi, organiser: Someone) -> None:
+    member = Someone(api, 2001, "Irina")
+    await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
+    for command in (
+        "/phase 2030-06-01 14:00 X",
+        "/attach 1 1",
+        "/deadline 1 2030-06-01 14:00",
+        "/remind 1",
+    ):
+        name = command.split()[0][1:]
+        assert await member.says(command) == f"Only organisers can use /{name}."
+
+
+async def test_remind_nudges_only_the_organisations_that_have_not_signed(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    signer = Someone(api, 2001, "Irina")
+    await signer.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
+    late = Someone(api, 2002, "Taras", "uk")
+    await late.says(f"/join {invite_code(await organiser.says('/invite ZMINA'))}")
+    appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
+    await organiser.says(f"/publish {appeal_id}")
+    await signer.next_message()
+    await late.next_message()
+    await signer.says(f"/cosign {appeal_id}")
+
+    assert await organiser.says(f"/remind {appeal_id}") == (
+        f"Reminded 1 organisation that has not signed appeal #{appeal_id}."
+    )
+    reminder = await late.next_message()
+    assert reminder.text == (
+        f"⏰ Організатори просять ZMINA розглянути підписання:\n• #{appeal_id} Free them all"
+    )
+    assert [b["callback_data"] for b in reminder.buttons()] == [f"cosign:{appeal_id}"]
+    assert not any(m.text.startswith("⏰") for m in signer.inbox())
+
+
+async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
+    tmp_path: Path, api: LocalBotApi, migrated_template: Path
+) -> None:
+    """Offsets of seconds, a real `coalition-bot run`, and a restart across a reminder."""
+    path = tmp_path / "timeline.db"
+    shutil.copy(migrated_template, path)
+    environment = clean_environment(
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        ORGANISER_IDS=str(ORGANISER_ID),
+        DATABASE_URL=f"sqlite:///{path}",
+        REMINDER_OFFSETS="6s,3s",
+        REMINDER_GRACE="1m",
+    )
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            EXECUTABLE, "run", cwd=tmp_path, env=environment,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    async def stop(process: asyncio.subprocess.Process) -> None:
+        process.send_signal(signal.SIGINT)
+        await process.wait()
+
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+    member = Someone(api, 2001, "Irina")
+    bot = await start()
+    try:
+        await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
+        appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
+        await organiser.says(f"/publish {appeal_id}")
+        await member.next_message()  # the announcement
+        # The phase starts in 10 s: reminders are due 4 s from now (10 - 6) and 7 s (10 - 3).
+        starts = datetime.now(UTC) + timedelta(seconds=10)
+        await organiser.says(f"/phase {starts:%Y-%m-%d %H:%M:%S} Geneva round")
+        await organiser.says(f"/attach {appeal_id} 1")
+        first = await member.next_message()
+    finally:
+        await stop(bot)
+    assert first.text.startswith("⏰ Geneva round starts ")
+    assert first.text.endswith(f"Memorial has not yet signed:\n• #{appeal_id} Free them all")
+
+    # Down across the second reminder's moment; back before the grace runs out.
+    await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds() - 1))
+    bot = await start()
+    try:
+        second = await member.next_message()
+        started = await member.next_message()
+    finally:
+        await stop(bot)
+    assert second.text.startswith("⏰ Geneva round starts ")
+    assert started.text == "🔔 Geneva round starts now."
+    texts = [m.text for m in member.inbox()]
+    assert sum(t.startswith("⏰") for t in texts) == 2
+    assert texts.count("🔔 Geneva round starts now.") == 1
+    database = Database(f"sqlite:///{path}")
+    async with database.transaction() as session:
+        ledger = (await session.exec(select(Reminder).order_by(col(Reminder.id)))).all()
+    await database.dispose()
+    assert [(r.offset_seconds, r.sent) for r in ledger] == [(6, True), (3, True)]
