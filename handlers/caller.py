@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
 from bot.context import Context
@@ -46,7 +46,10 @@ class Call:
 
     update: Update
     context: Context
-    message: Message
+    # The message the command came in, or the one whose button was tapped (which Telegram may
+    # no longer show in full when it is over 48 hours old: hence ids rather than the message).
+    chat_id: int
+    message_id: int
     caller: Caller
     texts: Texts
     command: str
@@ -55,8 +58,9 @@ class Call:
     @property
     def body(self) -> str:
         """Everything after the command word, line breaks kept (for multi-line commands)."""
-        text = self.message.text or ""
-        return text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+        message = self.update.effective_message
+        words = (message.text or "").split(maxsplit=1) if message else []
+        return words[1] if len(words) > 1 else ""
 
     def number(self, index: int = 0) -> int:
         """The argument at `index` as an id, or a UsageError."""
@@ -90,13 +94,15 @@ class Call:
         """Answer in the chat; the buttons go under the last page."""
         pages = paginate(text)
         for number, page in enumerate(pages, start=1):
-            await self.message.reply_text(
-                page, reply_markup=buttons if number == len(pages) else None
+            await self.context.bot.send_message(
+                self.chat_id, page, reply_markup=buttons if number == len(pages) else None
             )
 
     async def edit(self, text: Markup) -> None:
         """Replace the message a button was on (and its buttons), so it cannot be tapped again."""
-        await self.message.edit_text(paginate(text)[0], reply_markup=None)
+        await self.context.bot.edit_message_text(
+            paginate(text)[0], self.chat_id, self.message_id, reply_markup=None
+        )
 
 
 Body = Callable[[Call], Awaitable[None]]
@@ -131,7 +137,8 @@ def command(name: str, usage: str | None = None) -> Callable[[Body], Callback]:
         async def callback(update: Update, context: Context) -> None:
             message = update.effective_message
             assert message is not None
-            await _answer(update, context, message, name, context.args or [], body, usage)
+            where = (message.chat.id, message.message_id)
+            await _answer(update, context, where, name, context.args or [], body, usage)
 
         return callback
 
@@ -149,11 +156,11 @@ def button(name: str) -> Callable[[Body], Callback]:
             assert query is not None
             # Answered at once: the person's app shows a spinner until it is.
             await query.answer()
-            if not isinstance(query.message, Message):
-                return  # too old for Telegram to say which message it was: nothing to act on
+            assert query.message is not None
             assert context.match is not None
+            where = (query.message.chat.id, query.message.message_id)
             arguments = [group for group in context.match.groups() if group is not None]
-            await _answer(update, context, query.message, name, arguments, body, None)
+            await _answer(update, context, where, name, arguments, body, None)
 
         return callback
 
@@ -163,14 +170,15 @@ def button(name: str) -> Callable[[Body], Callback]:
 async def _answer(
     update: Update,
     context: Context,
-    message: Message,
+    where: tuple[int, int],
     name: str,
     arguments: list[str],
     body: Body,
     usage: str | None,
 ) -> None:
     caller, texts = await identify(update, context)
-    call = Call(update, context, message, caller, texts, name, arguments)
+    chat_id, message_id = where
+    call = Call(update, context, chat_id, message_id, caller, texts, name, arguments)
     if not may_use(caller, name):
         await call.reply(_not_allowed(texts, caller, ENTRIES[name]))
         return

@@ -28,10 +28,11 @@ class Someone:
         self._read += 1
         return message
 
-    def press(self, message: SentMessage, label: str) -> None:
-        """Tap the button on `message` whose label starts with `label`."""
+    def press(self, message: SentMessage, label: str, *, days_later: bool = False) -> None:
+        """Tap the button on `message` whose label starts with `label` (`days_later`: once
+        the message is over 48 hours old, when Telegram no longer sends its content)."""
         [button] = [b for b in message.buttons() if b["text"].startswith(label)]
-        self.api.push_callback(self.person, message, button["callback_data"])
+        self.api.push_callback(self.person, message, button["callback_data"], aged=days_later)
 
     def forge(self, message: SentMessage, callback_data: str) -> None:
         """Send callback data of one's choosing, as a modified client could."""

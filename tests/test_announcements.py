@@ -90,3 +90,15 @@ async def test_a_closed_appeal_cannot_be_signed_from_its_announcement(
     assert (await irina.next_message()).text == (
         "Appeal #1 is closed: it no longer takes signatures."
     )
+
+
+async def test_an_announcement_days_old_can_still_be_co_signed(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    irina, announcement = await announced(api, organiser)
+    irina.press(announcement, "Co-sign", days_later=True)
+    question = await irina.next_message()
+    assert question.text == "Co-sign appeal #1 “Free them all” as Memorial?"
+    assert await irina.press_and_read_edit(question, "Confirm") == (
+        "Memorial co-signed appeal #1 “Free them all”.\n1 organisation has signed so far."
+    )

@@ -174,13 +174,21 @@ class LocalBotApi:
         """Any update, as Telegram would send it (without update_id)."""
         return self._push(update)
 
-    def push_callback(self, person: Person, message: SentMessage, data: str) -> int:
-        """`person` taps an inline button whose callback data is `data` on `message`."""
+    def push_callback(
+        self, person: Person, message: SentMessage, data: str, *, aged: bool = False
+    ) -> int:
+        """`person` taps an inline button whose callback data is `data` on `message`.
+
+        `aged`: the message is over 48 hours old, and Telegram sends only its chat and id.
+        """
         self._callback_id += 1
+        shown = self._as_telegram_message(message)
+        if aged:
+            shown = {"chat": shown["chat"], "message_id": message.message_id, "date": 0}
         query: Json = {
             "id": str(self._callback_id),
             "from": person.as_user(),
-            "message": self._as_telegram_message(message),
+            "message": shown,
             "chat_instance": str(message.chat_id),
             "data": data,
         }
