@@ -77,9 +77,9 @@ class TimelineScheduler:
                     fired.reminded, fired.phases_started, fired.closed,
                 )  # fmt: skip
                 self.wake_outbox()
-        await self.rearm()
+        await self._rearm()
 
-    async def rearm(self) -> None:
+    async def _rearm(self) -> None:
         """One job per future moment in the tables; none for moments that no longer exist."""
         now = self.clock()
         async with self.database.transaction() as session:

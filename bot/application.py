@@ -101,7 +101,7 @@ def build_application(
         database=database,
         texts=texts,
         wake_outbox=worker.wake,
-        rearm_timeline=timeline.rearm,
+        timeline_changed=timeline.tick,
         clock=clock,
     )
     app.bot_data[OUTBOX_KEY] = worker

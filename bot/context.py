@@ -24,8 +24,8 @@ class Resources:
     texts: dict[str, Texts]
     # Tells the outbox worker that rows were just committed, so it need not wait for its poll.
     wake_outbox: Callable[[], None]
-    # Re-reads the phases and deadlines after a change and arms the scheduler for them.
-    rearm_timeline: Callable[[], Awaitable[None]]
+    # After a change to a phase or a deadline: do what is now due, and re-arm the scheduler.
+    timeline_changed: Callable[[], Awaitable[None]]
     # The sandbox moves its clock forward; everything that asks "when is now" asks here.
     clock: Callable[[], datetime] = utcnow
 

@@ -77,7 +77,7 @@ async def phase(call: Call) -> None:
             when=shown(starts_at, call.zone),
             countdown=countdown(texts, starts_at, call.now()),
         )
-    await call.context.resources.rearm_timeline()
+    await call.context.resources.timeline_changed()
     await call.reply(reply)
 
 
@@ -115,7 +115,7 @@ async def attach(call: Call) -> None:
         appeal, attached_to = await phases.attach(
             session=session, appeal_id=appeal_id, phase_id=phase_id
         )
-    await call.context.resources.rearm_timeline()
+    await call.context.resources.timeline_changed()
     await call.reply(
         call.texts.t(
             "Appeal #{appeal} “{title}” is timed to phase #{phase} “{name}”: organisations "
@@ -139,7 +139,7 @@ async def deadline(call: Call) -> None:
         appeal = await phases.set_deadline(
             session=session, appeal_id=appeal_id, deadline_at=deadline_at, now=call.now()
         )
-    await call.context.resources.rearm_timeline()
+    await call.context.resources.timeline_changed()
     await call.reply(
         call.texts.t(
             "Appeal #{id} “{title}” closes for signatures {when} ({countdown}).",
