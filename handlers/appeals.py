@@ -147,7 +147,10 @@ async def withdraw(call: Call) -> None:
     assert caller.organisation_id is not None
     async with call.transaction() as session:
         await signatures.withdraw(
-            session=session, appeal_id=appeal_id, organisation_id=caller.organisation_id
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=caller.organisation_id,
+            now=call.now(),
         )
     await call.reply(
         call.texts.t(

@@ -47,7 +47,11 @@ def parse_when(words: list[str], zone_name: str) -> tuple[datetime, list[str]]:
         raise ImpossibleTime(written) from None
     if offset_text:
         return local.replace(tzinfo=_fixed_offset(offset_text)).astimezone(UTC), rest
-    return local.replace(tzinfo=zone(zone_name)).astimezone(UTC), rest
+    reading = zone(zone_name)
+    moment = local.replace(tzinfo=reading).astimezone(UTC)
+    if moment.astimezone(reading).replace(tzinfo=None) != local:
+        raise ImpossibleTime(written)  # skipped when the clocks went forward
+    return moment, rest
 
 
 def _fixed_offset(text: str) -> tzinfo:
@@ -56,7 +60,7 @@ def _fixed_offset(text: str) -> tzinfo:
     if match[1] is None:
         return UTC
     hours, minutes = int(match[1]), int(match[2])
-    if abs(hours) > 14 or minutes > 59:
+    if minutes > 59 or abs(hours) * 60 + minutes > 14 * 60:
         raise ImpossibleTime(text)
     sign = -1 if match[1].startswith("-") else 1
     return timezone(timedelta(hours=hours, minutes=sign * minutes))

@@ -63,26 +63,24 @@ async def fire_due(
     ).all()
     for phase in phases:
         appeals = await _open_appeals(session, col(Appeal.phase_id) == phase.id)
-        for offset in offsets:
-            await _remind(
-                session, Occasion.PHASE, phase, phase.starts_at, offset, appeals, now, grace, fired
-            )
+        await _remind_before(
+            session, Occasion.PHASE, phase, phase.starts_at, appeals, offsets, now, grace, fired
+        )
         if phase.starts_at <= now:
             await _announce_start(session, phase, now, grace, fired)
     for appeal in await _open_appeals(session, col(Appeal.deadline_at) > now):
         assert appeal.deadline_at is not None
-        for offset in offsets:
-            await _remind(
-                session,
-                Occasion.DEADLINE,
-                appeal,
-                appeal.deadline_at,
-                offset,
-                [appeal],
-                now,
-                grace,
-                fired,
-            )
+        await _remind_before(
+            session,
+            Occasion.DEADLINE,
+            appeal,
+            appeal.deadline_at,
+            [appeal],
+            offsets,
+            now,
+            grace,
+            fired,
+        )
     return fired
 
 
@@ -118,9 +116,14 @@ async def _close_at_deadlines(
 ) -> None:
     for appeal in await _open_appeals(session, col(Appeal.deadline_at) <= now):
         appeal_id = stored_id(appeal.id)
-        appeal.state = AppealState.CLOSED
-        appeal.closed_at = now
-        session.add(appeal)
+        # Conditional: of two looks at the timeline, one closes the appeal and reports it.
+        closed = await session.exec(
+            update(Appeal)
+            .where(col(Appeal.id) == appeal_id, col(Appeal.state) == AppealState.OPEN)
+            .values(state=AppealState.CLOSED, closed_at=appeal.deadline_at)
+        )
+        if closed.rowcount != 1:
+            continue
         count = await session.exec(
             select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
         )
@@ -135,6 +138,27 @@ async def _close_at_deadlines(
         fired.closed.append(appeal_id)
 
 
+async def _remind_before(
+    session: AsyncSession,
+    occasion: Occasion,
+    subject: Phase | Appeal,
+    target: datetime,
+    appeals: list[Appeal],
+    offsets: tuple[timedelta, ...],
+    now: datetime,
+    grace: timedelta,
+    fired: Fired,
+) -> None:
+    """The reminders due before `target`. When several are due at once (after downtime),
+    only the latest goes out: the others would say the same thing again, less exactly."""
+    due = sorted((offset for offset in offsets if target - offset <= now), reverse=True)
+    for offset in due:
+        latest = offset == due[-1]
+        await _remind(
+            session, occasion, subject, target, offset, appeals, now, grace, latest, fired
+        )
+
+
 async def _remind(
     session: AsyncSession,
     occasion: Occasion,
@@ -144,13 +168,14 @@ async def _remind(
     appeals: list[Appeal],
     now: datetime,
     grace: timedelta,
+    latest: bool,
     fired: Fired,
 ) -> None:
     """The reminder `offset` before `target`, for each organisation that has not signed."""
     moment = target - offset
-    if moment > now or not appeals:
+    if not appeals:
         return
-    in_time = now - moment <= grace
+    in_time = latest and now - moment <= grace
     phase_name = subject.name if isinstance(subject, Phase) else None
     for organisation_id, (name, unsigned) in (await _unsigned(session, appeals)).items():
         ledger = Reminder(
@@ -177,9 +202,10 @@ async def _remind(
             )
             fired.reminded += 1
         else:
+            reason = "a later one is due too" if not latest else f"{now - moment} late"
             log.warning(
-                "reminder skipped, %s late: %s %s, %s before, organisation %s",
-                now - moment, occasion.value, subject.id, offset, organisation_id,
+                "reminder skipped (%s): %s %s, %s before, organisation %s",
+                reason, occasion.value, subject.id, offset, organisation_id,
             )  # fmt: skip
             fired.skipped += 1
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AppealState, Disclosure, Organisation, Signature
+from models import Appeal, AppealState, Disclosure, Organisation, Signature
 from services.appeals import find_appeal
 from services.errors import AlreadySigned, AppealNotOpen, NotSigned
 
@@ -30,9 +30,7 @@ async def cosign(
     now: datetime,
 ) -> Cosigned:
     """Sign an open appeal in the organisation's name; returns the new count."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=False)
-    if appeal.state is not AppealState.OPEN:
-        raise AppealNotOpen(appeal_id=appeal_id, state=appeal.state)
+    appeal = await _signable(session, appeal_id, now)
     signature = Signature(
         appeal_id=appeal_id,
         organisation_id=organisation_id,
@@ -53,11 +51,11 @@ async def cosign(
     return Cosigned(appeal_id, appeal.title, (await session.exec(count)).one())
 
 
-async def withdraw(*, session: AsyncSession, appeal_id: int, organisation_id: int) -> None:
+async def withdraw(
+    *, session: AsyncSession, appeal_id: int, organisation_id: int, now: datetime
+) -> None:
     """Remove the organisation's signature while the appeal is open."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=False)
-    if appeal.state is not AppealState.OPEN:
-        raise AppealNotOpen(appeal_id=appeal_id, state=appeal.state)
+    await _signable(session, appeal_id, now)
     removed = await session.exec(
         delete(Signature).where(
             col(Signature.appeal_id) == appeal_id,
@@ -66,6 +64,18 @@ async def withdraw(*, session: AsyncSession, appeal_id: int, organisation_id: in
     )
     if removed.rowcount == 0:
         raise NotSigned(appeal_id=appeal_id, organisation=await _name(session, organisation_id))
+
+
+async def _signable(session: AsyncSession, appeal_id: int, now: datetime) -> Appeal:
+    """The appeal, if it takes signatures now: open, and its deadline (if any) not reached,
+    even in the minute before the scheduler closes it."""
+    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=False)
+    past_deadline = appeal.deadline_at is not None and appeal.deadline_at <= now
+    if appeal.state is not AppealState.OPEN or past_deadline:
+        raise AppealNotOpen(
+            appeal_id=appeal_id, state=AppealState.CLOSED if past_deadline else appeal.state
+        )
+    return appeal
 
 
 async def _name(session: AsyncSession, organisation_id: int) -> str:

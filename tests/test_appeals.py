@@ -132,7 +132,7 @@ async def test_closing_returns_the_final_count(database: Database) -> None:
     await sign(database, appeal_id, ovd, OLEG, Disclosure.ANONYMOUS)
     await sign(database, appeal_id, viasna, ALES)
     async with database.transaction() as session:
-        await withdraw(session=session, appeal_id=appeal_id, organisation_id=viasna)
+        await withdraw(session=session, appeal_id=appeal_id, organisation_id=viasna, now=LATER)
 
     closing_time = LATER + timedelta(days=1)
     async with database.transaction() as session:

@@ -19,10 +19,12 @@ from services.errors import (
     AppealNotOpen,
     NotSigned,
 )
+from services.phases import set_deadline
 from services.signatures import Cosigned, cosign, withdraw
 from tests.stories import (
     IRINA,
     LATER,
+    NOW,
     OLEG,
     TITLE,
     draft,
@@ -150,13 +152,15 @@ async def test_withdrawing_removes_the_signature_once(database: Database) -> Non
     await sign(database, appeal_id, ovd, OLEG)
 
     async with database.transaction() as session:
-        await withdraw(session=session, appeal_id=appeal_id, organisation_id=memorial)
+        await withdraw(session=session, appeal_id=appeal_id, organisation_id=memorial, now=LATER)
 
     assert [s.organisation_id for s in await stored(database, Signature)] == [ovd]
     before = await snapshot(database)
     with pytest.raises(NotSigned) as refused:
         async with database.transaction() as session:
-            await withdraw(session=session, appeal_id=appeal_id, organisation_id=memorial)
+            await withdraw(
+                session=session, appeal_id=appeal_id, organisation_id=memorial, now=LATER
+            )
     assert refused.value == NotSigned(appeal_id=appeal_id, organisation="Memorial")
     assert await snapshot(database) == before
     # Having withdrawn, the organisation may sign again.
@@ -173,7 +177,24 @@ async def test_a_signature_on_a_closed_appeal_cannot_be_withdrawn(database: Data
 
     with pytest.raises(AppealNotOpen) as refused:
         async with database.transaction() as session:
-            await withdraw(session=session, appeal_id=appeal_id, organisation_id=memorial)
+            await withdraw(
+                session=session, appeal_id=appeal_id, organisation_id=memorial, now=LATER
+            )
 
     assert refused.value == AppealNotOpen(appeal_id=appeal_id, state=AppealState.CLOSED)
     assert await snapshot(database) == before
+
+
+async def test_the_deadline_stops_signatures_before_the_scheduler_closes_the_appeal(
+    database: Database,
+) -> None:
+    memorial = await member(database, "Memorial", IRINA)
+    appeal_id = await open_appeal(database)
+    async with database.transaction() as session:
+        await set_deadline(session=session, appeal_id=appeal_id, deadline_at=LATER, now=NOW)
+
+    with pytest.raises(AppealNotOpen) as refused:
+        await sign(database, appeal_id, memorial, IRINA, now=LATER)
+
+    assert refused.value == AppealNotOpen(appeal_id=appeal_id, state=AppealState.CLOSED)
+    assert await stored(database, Signature) == []
