@@ -240,18 +240,20 @@ class OutboxWorker:
                 report = await broadcasts.delivery_report(
                     session=session, broadcast_id=broadcast_id
                 )
-                language = await accounts.language_of(
-                    session=session,
-                    telegram_id=report.organiser_id,
-                    default=self.default_language,
-                )
-            try:
-                await self.bot.send_message(
-                    report.organiser_id, str(render_report(self.texts[language], report))
-                )
-            except TelegramError as error:
-                log.warning("report of broadcast %s not sent yet: %s", broadcast_id, error)
-                continue
+                organiser = report.organiser_id
+                language = self.default_language
+                if organiser is not None:
+                    language = await accounts.language_of(
+                        session=session, telegram_id=organiser, default=language
+                    )
+            if organiser is not None:  # else they were forgotten: nobody to tell
+                try:
+                    await self.bot.send_message(
+                        organiser, str(render_report(self.texts[language], report))
+                    )
+                except TelegramError as error:
+                    log.warning("report of broadcast %s not sent yet: %s", broadcast_id, error)
+                    continue
             async with self.database.transaction() as session:
                 await outbox.mark_reported(
                     session=session, broadcast_id=broadcast_id, now=self.clock()

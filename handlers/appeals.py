@@ -78,6 +78,13 @@ async def status(call: Call) -> None:
         organisation = caller.organisation_name
         if found.own_disclosure is Disclosure.PUBLIC:
             lines.append(texts.t("{organisation} has signed, publicly.", organisation=organisation))
+        elif found.own_disclosure is Disclosure.PRIVATE:
+            lines.append(
+                texts.t(
+                    "{organisation} has signed, named only to the addressees.",
+                    organisation=organisation,
+                )
+            )
         elif found.own_disclosure is Disclosure.ANONYMOUS:
             lines.append(
                 texts.t("{organisation} has signed, anonymously.", organisation=organisation)
@@ -91,15 +98,19 @@ async def status(call: Call) -> None:
 
 
 @command(
-    "cosign", usage=N_("/cosign ID, or /cosign ID anonymous to be counted without being named")
+    "cosign",
+    usage=N_(
+        "/cosign ID signs publicly; /cosign ID private names your organisation only to the "
+        "addressees; /cosign ID anonymous counts it without naming it"
+    ),
 )
 async def cosign(call: Call) -> None:
     """Co-sign an open appeal in the name of the caller's organisation."""
     appeal_id = call.number()
     options = [arg.lower() for arg in call.args[1:]]
-    if options not in ([], ["anonymous"]):
+    if options not in ([], ["private"], ["anonymous"]):
         raise UsageError()
-    disclosure = Disclosure.ANONYMOUS if options else Disclosure.PUBLIC
+    disclosure = Disclosure(options[0]) if options else Disclosure.PUBLIC
     await call.reply(await sign_for_caller(call, appeal_id, disclosure))
 
 
@@ -117,7 +128,15 @@ async def sign_for_caller(call: Call, appeal_id: int, disclosure: Disclosure) ->
             now=call.now(),
         )
     texts = call.texts
-    if disclosure is Disclosure.ANONYMOUS:
+    if disclosure is Disclosure.PRIVATE:
+        done = texts.t(
+            "{organisation} co-signed appeal #{id} “{title}”: it is named only in the letter "
+            "to the addressees, never to other members.",
+            organisation=caller.organisation_name,
+            id=signed.appeal_id,
+            title=signed.title,
+        )
+    elif disclosure is Disclosure.ANONYMOUS:
         done = texts.t(
             "{organisation} co-signed appeal #{id} “{title}” anonymously: it is counted, not named.",
             organisation=caller.organisation_name,

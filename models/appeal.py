@@ -17,8 +17,9 @@ class AppealState(StrEnum):
 
 
 class Disclosure(StrEnum):
-    PUBLIC = "public"
-    ANONYMOUS = "anonymous"
+    PUBLIC = "public"  # named to members and in the letter
+    PRIVATE = "private"  # named only in the letter to the addressees
+    ANONYMOUS = "anonymous"  # counted, never named
 
 
 TITLE_MAX = 200
@@ -38,7 +39,8 @@ class Appeal(SQLModel, table=True):
     state: AppealState = Field(
         default=AppealState.DRAFT, sa_type=stored_as_value(AppealState), index=True
     )
-    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Telegram ids of people: emptied when that person asks the bot to forget them.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -55,5 +57,6 @@ class Signature(SQLModel, table=True):
     appeal_id: int = Field(foreign_key="appeal.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     disclosure: Disclosure = Field(default=Disclosure.PUBLIC, sa_type=stored_as_value(Disclosure))
-    signed_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Who tapped, for the audit; emptied by /forget, the signature stays the organisation's.
+    signed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,4 +17,6 @@ class Organisation(SQLModel, table=True):
     name: str = Field(max_length=200)
     # Unique so that "/invite Memorial" and "/invite  memorial" reach the same organisation.
     name_key: str = Field(max_length=200, unique=True)
+    # As the letter to the addressees shows it ("Ukraine", "France"); optional.
+    country: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -25,7 +25,7 @@ class Broadcast(SQLModel, table=True):
     state: BroadcastState = Field(
         default=BroadcastState.DRAFT, sa_type=stored_as_value(BroadcastState)
     )
-    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recipients: int = 0

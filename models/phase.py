@@ -16,7 +16,7 @@ class Phase(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The start time whose "starts now" message was queued: a reschedule re-arms it.
     start_announced_for: datetime | None = Field(default=None, sa_type=UTCDateTime)

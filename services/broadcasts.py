@@ -30,7 +30,7 @@ class Preview:
 @dataclass(frozen=True)
 class DeliveryReport:
     broadcast_id: int
-    organiser_id: int
+    organiser_id: int | None  # None once that organiser asked the bot to forget them
     state: BroadcastState
     recipients: int
     pending: int

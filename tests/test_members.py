@@ -131,3 +131,21 @@ async def test_concurrent_taps_leave_one_signature(
     assert replies.count(f"Memorial has already signed appeal #{appeal_id}.") == 11
     async with database.transaction() as session:
         assert len((await session.exec(select(Signature))).all()) == 1
+
+
+async def test_a_private_signature_is_counted_but_named_to_no_member(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    appeal_id = await open_appeal(organiser, "Free them all", "Text.")
+    at_risk = await contact_of(api, organiser, "Crimean Human Rights Group", 2001, "en")
+    other = await contact_of(api, organiser, "Memorial", 2002, "en")
+    assert await at_risk.says(f"/cosign {appeal_id} private") == (
+        f"Crimean Human Rights Group co-signed appeal #{appeal_id} “Free them all”: it is "
+        "named only in the letter to the addressees, never to other members.\n"
+        "1 organisation has signed so far."
+    )
+    own = await at_risk.says(f"/status {appeal_id}")
+    assert "Crimean Human Rights Group has signed, named only to the addressees." in own
+    seen_by_others = await other.says(f"/status {appeal_id}")
+    assert "1 organisation has signed." in seen_by_others
+    assert "Crimean" not in seen_by_others

@@ -26,6 +26,10 @@ async def coalition(api: LocalBotApi, organiser: Someone, database: Database) ->
     return {"contact": contact, "stranger": stranger, "open": opened, "draft": draft}
 
 
+COSIGN_USAGE = (
+    "Usage: /cosign ID signs publicly; /cosign ID private names your organisation only to the "
+    "addressees; /cosign ID anonymous counts it without naming it"
+)
 CASES = [
     # (who, what they send, the one line they get back)
     (
@@ -61,27 +65,27 @@ CASES = [
     (
         "contact",
         "/cosign",
-        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+        COSIGN_USAGE,
     ),
     (
         "contact",
         "/cosign abc",
-        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+        COSIGN_USAGE,
     ),
     (
         "contact",
         "/cosign 1 loudly",
-        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+        COSIGN_USAGE,
     ),
     (
         "contact",
         "/cosign -1",
-        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+        COSIGN_USAGE,
     ),
     (
         "contact",
         "/cosign 99999999999999999999",
-        "Usage: /cosign ID, or /cosign ID anonymous to be counted without being named",
+        COSIGN_USAGE,
     ),
     ("contact", "/cosign 999", "There is no appeal #999. /appeals lists them."),
     ("contact", "/cosign 2", "There is no appeal #2. /appeals lists them."),
