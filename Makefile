@@ -26,7 +26,7 @@ test: lint
 
 # After changing texts in the code: refresh the template and merge it into each catalog.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k N_ --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k plain_n:1,2 -k N_ --no-location \
 		--omit-header -o bot/locale/messages.pot bot handlers services
 	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
 

@@ -19,10 +19,13 @@ from handlers import (
     appeals,
     broadcasts,
     errors,
+    exports,
     fallback,
+    membership,
     onboarding,
     organisers,
     phases,
+    privacy,
 )
 from handlers.menu import show_default_menu, show_menu
 from models import Database
@@ -114,7 +117,10 @@ def build_application(
     organisers.register(app)
     broadcasts.register(app)
     phases.register(app)
+    exports.register(app)
+    membership.register(app)
     announcements.register(app)  # buttons only: callback queries, not messages
+    privacy.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)
     return app

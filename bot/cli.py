@@ -1,6 +1,7 @@
 """`coalition-bot`: run the bot, or manage its database."""
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -10,10 +11,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import migrate
 from bot.application import build_application
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import LANGUAGES, Settings, SettingsError, load_settings
+from bot.i18n import load_texts
 from bot.logs import configure_logging
+from handlers.exports import file_names, letter, signatures_csv
+from models import Database
+from services import exports
+from services.errors import AppealNotFound
 
 EXIT_CONFIG = 2
+EXIT_NOT_FOUND = 1
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
@@ -28,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="manage the database")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply pending migrations")
+    export = commands.add_parser("export", help="write an appeal's signature list and letter")
+    export.add_argument("appeal_id", type=int)
+    export.add_argument("--lang", choices=LANGUAGES, default=None, help="the letter's language")
+    export.add_argument("--out", type=Path, default=Path("."), help="the folder to write to")
     return parser
 
 
@@ -55,17 +66,43 @@ def _run(settings: Settings) -> None:
     build_application(settings).run_polling()
 
 
+async def _export(settings: Settings, appeal_id: int, language: str, folder: Path) -> list[Path]:
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as session:
+            found = await exports.signatories(session=session, appeal_id=appeal_id)
+    finally:
+        await database.dispose()
+    csv_name, letter_name = file_names(appeal_id, language)
+    written = [folder / csv_name, folder / letter_name]
+    written[0].write_bytes(signatures_csv(found))
+    written[1].write_text(letter(load_texts()[language], found), encoding="utf-8")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = load_settings()
         if arguments.command == "run":
             _run(settings)
+            return 0
+        configure_logging(secrets=[], level=logging.WARNING)
+        _upgrade(settings)
+        if arguments.command == "export":
+            if not arguments.out.is_dir():
+                raise SettingsError(f"--out: the folder {arguments.out} does not exist")
+            language = arguments.lang or settings.default_language
+            for path in asyncio.run(
+                _export(settings, arguments.appeal_id, language, arguments.out)
+            ):
+                print(path)
         else:
-            configure_logging(secrets=[], level=logging.WARNING)
-            _upgrade(settings)
             print("The database is up to date.")
     except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except AppealNotFound as error:
+        print(f"There is no appeal #{error.appeal_id}.", file=sys.stderr)
+        return EXIT_NOT_FOUND
     return 0

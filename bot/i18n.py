@@ -20,7 +20,8 @@ DOMAIN = "messages"
 
 
 class Texts:
-    """The bot's texts in one language. `t`, `tn` and `plain` are the keywords Babel extracts."""
+    """The bot's texts in one language. `t`, `tn`, `plain` and `plain_n` are the keywords
+    Babel extracts."""
 
     def __init__(self, language: str, translations: gettext.NullTranslations) -> None:
         self.language = language
@@ -32,6 +33,10 @@ class Texts:
     def plain(self, message: str, /) -> str:
         """A translated text that is not markup (such as `/cosign <id>`): escaped when used."""
         return self._translations.gettext(message)
+
+    def plain_n(self, singular: str, plural: str, n: int, /) -> str:
+        """A translated plural text that is not markup (a file's text, say), with {n} filled."""
+        return self._translations.ngettext(singular, plural, n).format(n=n)
 
     def tn(self, singular: str, plural: str, n: int, /, **values: object) -> Markup:
         return Markup(self._translations.ngettext(singular, plural, n)).format(n=n, **values)

@@ -71,6 +71,15 @@ class Call:
             raise UsageError()
         return value
 
+    def telegram_id(self, index: int = 0) -> int:
+        """The argument at `index` as a Telegram user id (they run past 32 bits)."""
+        if index >= len(self.args) or not self.args[index].isdecimal():
+            raise UsageError()
+        value = int(self.args[index])
+        if not 0 < value < 2**53:
+            raise UsageError()
+        return value
+
     def sole_number(self) -> int:
         """The one argument, as an id, or a UsageError."""
         if len(self.args) != 1:
@@ -90,12 +99,18 @@ class Call:
         async with self.context.resources.database.transaction() as session:
             yield session
 
-    async def reply(self, text: Markup, buttons: InlineKeyboardMarkup | None = None) -> None:
-        """Answer in the chat; the buttons go under the last page."""
+    async def reply(
+        self, text: Markup, buttons: InlineKeyboardMarkup | None = None, *, protect: bool = False
+    ) -> None:
+        """Answer in the chat; the buttons go under the last page. `protect`: Telegram will
+        not let it be forwarded or saved (member lists, exports)."""
         pages = paginate(text)
         for number, page in enumerate(pages, start=1):
             await self.context.bot.send_message(
-                self.chat_id, page, reply_markup=buttons if number == len(pages) else None
+                self.chat_id,
+                page,
+                reply_markup=buttons if number == len(pages) else None,
+                protect_content=protect,
             )
 
     async def edit(self, text: Markup) -> None:
@@ -113,13 +128,20 @@ async def identify(update: Update, context: Context) -> tuple[Caller, Texts]:
     """The caller as the rules see them, and the texts in their language."""
     user = update.effective_user
     assert user is not None
+    default = context.resources.settings.default_language
+    return await identify_account(context, user.id, pick_language(user.language_code, default))
+
+
+async def identify_account(
+    context: Context, telegram_id: int, fallback_language: str | None = None
+) -> tuple[Caller, Texts]:
+    """Anyone, by Telegram id, as the rules see them, and the texts in their language."""
     resources = context.resources
-    fallback = pick_language(user.language_code, resources.settings.default_language)
     async with resources.database.transaction() as session:
         caller = await accounts.identify(
             session=session,
-            telegram_id=user.id,
-            fallback_language=fallback,
+            telegram_id=telegram_id,
+            fallback_language=fallback_language or resources.settings.default_language,
             organiser_ids=resources.settings.organiser_ids,
         )
     return caller, resources.texts[caller.language]

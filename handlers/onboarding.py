@@ -57,6 +57,9 @@ async def _join(call: Call) -> None:
             language=call.caller.language,
             now=call.now(),
         )
+    # The menu first: by the time they read the reply, their commands are there.
+    caller, texts = await identify(call.update, call.context)
+    await show_menu(call.context.bot, caller, texts)
     await call.reply(
         call.texts.t(
             "You are now a contact of {organisation}: you can co-sign appeals in its name. "
@@ -64,8 +67,6 @@ async def _join(call: Call) -> None:
             organisation=organisation,
         )
     )
-    caller, texts = await identify(call.update, call.context)
-    await show_menu(call.context.bot, caller, texts)
 
 
 @command("help")
@@ -93,8 +94,8 @@ async def language(call: Call) -> None:
             session=session, telegram_id=call.caller.telegram_id, language=chosen
         )
     caller, texts = await identify(call.update, call.context)
-    await call.reply(texts.t("I will write to you in {language}.", language=LANGUAGE_NAMES[chosen]))
     await show_menu(call.context.bot, caller, texts)
+    await call.reply(texts.t("I will write to you in {language}.", language=LANGUAGE_NAMES[chosen]))
 
 
 @command("subscribe")

@@ -6,6 +6,7 @@ from bot.i18n import Texts
 from models import AppealState
 from services.errors import (
     AlreadyContact,
+    AlreadyOrganiser,
     AlreadySigned,
     AppealClosed,
     AppealNotFound,
@@ -17,10 +18,13 @@ from services.errors import (
     BroadcastCancelled,
     BroadcastNotFound,
     BroadcastTextInvalid,
+    ConfiguredOrganiser,
+    ContactNotFound,
     InviteExpired,
     InviteUnknown,
     InviteUsed,
     NotAContact,
+    NotAnOrganiser,
     NotSigned,
     OrganisationNameInvalid,
     PhaseNameInvalid,
@@ -103,4 +107,17 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
             return texts.t("That time has already passed: give one in the future.")
         case AppealClosed(appeal_id=appeal_id):
             return texts.t("Appeal #{id} is closed.", id=appeal_id)
+        case ContactNotFound(telegram_id=telegram_id):
+            return texts.t(
+                "{id} is not a contact of any organisation. /orgs lists them.", id=telegram_id
+            )
+        case NotAnOrganiser(telegram_id=telegram_id):
+            return texts.t("{id} is not an organiser promoted from chat.", id=telegram_id)
+        case AlreadyOrganiser(telegram_id=telegram_id):
+            return texts.t("{id} is already an organiser.", id=telegram_id)
+        case ConfiguredOrganiser(telegram_id=telegram_id):
+            return texts.t(
+                "{id} is an organiser through ORGANISER_IDS: only the bot's configuration can change that.",
+                id=telegram_id,
+            )
     raise TypeError(f"no wording for {refusal!r}")

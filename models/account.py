@@ -16,6 +16,8 @@ class Account(SQLModel, table=True):
     language: str = Field(max_length=8)
     # An IANA zone ("Europe/Kyiv") to show times in; none: the bot's BOT_TIMEZONE.
     timezone: str | None = Field(default=None, max_length=64)
+    # Promoted from chat with /promote; the ids in ORGANISER_IDS are organisers regardless.
+    organiser: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

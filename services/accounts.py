@@ -42,10 +42,10 @@ async def identify(
             .where(Account.telegram_id == telegram_id)
         )
     ).first()
-    is_organiser = telegram_id in organiser_ids
     if row is None:
-        return Caller(telegram_id, fallback_language, is_organiser)
+        return Caller(telegram_id, fallback_language, telegram_id in organiser_ids)
     account, contact, organisation = row
+    is_organiser = telegram_id in organiser_ids or account.organiser
     if contact is None or organisation is None:
         return Caller(telegram_id, account.language, is_organiser, timezone=account.timezone)
     return Caller(

@@ -125,3 +125,25 @@ class AppealClosed(Refusal):
     """A closed appeal takes no phase, deadline or reminder."""
 
     appeal_id: int
+
+
+@dataclass
+class ContactNotFound(Refusal):
+    telegram_id: int
+
+
+@dataclass
+class NotAnOrganiser(Refusal):
+    telegram_id: int
+
+
+@dataclass
+class AlreadyOrganiser(Refusal):
+    telegram_id: int
+
+
+@dataclass
+class ConfiguredOrganiser(Refusal):
+    """The ids in ORGANISER_IDS are organisers by configuration, not from chat."""
+
+    telegram_id: int

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
+    Account,
     Appeal,
     AppealState,
     Contact,
@@ -128,10 +129,11 @@ async def _close_at_deadlines(
             select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
         )
         payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": count.one()}
+        promoted = await session.exec(select(Account.telegram_id).where(col(Account.organiser)))
         await outbox.enqueue_to(
             session=session,
             kind=OutboxKind.DEADLINE_REPORT,
-            recipients=organiser_ids,
+            recipients=organiser_ids | frozenset(promoted.all()),
             payload=payload,
             now=now,
         )

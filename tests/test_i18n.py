@@ -21,7 +21,14 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 TRANSLATED = ("fr", "uk", "ru")
 # The packages and keywords of `make messages` (Babel's default keywords are kept there too).
 SOURCES = ("bot", "handlers", "services")
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "tn": (1, 2), "plain": None, "N_": None}
+KEYWORDS: dict[str, Any] = {
+    **DEFAULT_KEYWORDS,
+    "t": None,
+    "tn": (1, 2),
+    "plain": None,
+    "plain_n": (1, 2),
+    "N_": None,
+}
 # Enough counts to reach every plural form of every language: fr 0/1, 10⁶ and the rest;
 # uk and ru 1/21, 2/3, 5/11.
 COUNTS = (0, 1, 2, 3, 5, 11, 21, 1_000_000)

@@ -76,8 +76,9 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     def menu(scope: dict[str, object], language: str | None = None) -> list[str]:
         return [c["command"] for c in api.commands[scope_key(scope, language)]]
 
-    assert menu({"type": "default"}) == ["start", "help", "join", "language", "timezone"]
-    assert menu({"type": "default"}, "uk") == ["start", "help", "join", "language", "timezone"]
+    strangers = ["start", "help", "join", "mydata", "forget", "language", "timezone"]
+    assert menu({"type": "default"}) == strangers
+    assert menu({"type": "default"}, "uk") == strangers
     assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
     assert "cosign" in menu({"type": "chat", "chat_id": 2001})
     assert "join" not in menu({"type": "chat", "chat_id": 2001})

@@ -1,0 +1,96 @@
+"""The documents an organiser sends the addressees: the signature list and the letter."""
+
+import csv
+import io
+
+from markupsafe import Markup
+from telegram import InputFile
+from telegram.ext import CommandHandler
+
+from bot.config import LANGUAGES
+from bot.context import CoalitionApplication
+from bot.i18n import Texts
+from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
+from handlers.menu import N_
+from services import exports
+from services.exports import Signatories
+
+CSV_COLUMNS = ("organisation", "country", "signed_at_utc", "disclosure")
+
+
+def signatures_csv(found: Signatories) -> bytes:
+    """One row per signature; anonymous ones are counted with their name and country empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in found.signatures:
+        writer.writerow(
+            [
+                s.organisation or "",
+                s.country or "",
+                s.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
+                s.disclosure.value,
+            ]
+        )
+    # A byte-order mark, so that spreadsheet programs read the names' accents and Cyrillic.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def letter(texts: Texts, found: Signatories) -> str:
+    """The appeal followed by its signatories, ready to send (plain text, not HTML)."""
+    lines = [found.appeal.title, "", found.appeal.text, "", texts.plain("Signatories:")]
+    for s in found.named_in_letter:
+        name = f"{s.organisation} ({s.country})" if s.country else str(s.organisation)
+        lines.append(f"— {name}")
+    if found.unnamed:
+        lines.append(
+            texts.plain_n(
+                "and {n} organisation that asked not to be named",
+                "and {n} organisations that asked not to be named",
+                found.unnamed,
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def file_names(appeal_id: int, language: str) -> tuple[str, str]:
+    return f"appeal-{appeal_id}-signatures.csv", f"appeal-{appeal_id}-letter.{language}.txt"
+
+
+@command("export", usage=N_("/export ID, or /export ID en|fr|uk|ru for the letter's language"))
+async def export(call: Call) -> None:
+    """Send the signature list (CSV) and the letter with its signatories."""
+    if not 1 <= len(call.args) <= 2:
+        raise UsageError()
+    appeal_id = call.number()
+    language = call.args[1].lower() if len(call.args) == 2 else call.caller.language
+    if language not in LANGUAGES:
+        raise UsageError()
+    async with call.transaction() as session:
+        found = await exports.signatories(session=session, appeal_id=appeal_id)
+    resources = call.context.resources
+    csv_name, letter_name = file_names(appeal_id, language)
+    caption = call.texts.tn(
+        "Appeal #{id}: {n} signature.",
+        "Appeal #{id}: {n} signatures.",
+        len(found.signatures),
+        id=appeal_id,
+    )
+    # Protected: a member list and a letter before it is sent cannot be forwarded or saved.
+    await call.context.bot.send_document(
+        call.chat_id,
+        InputFile(signatures_csv(found), filename=csv_name),
+        caption=str(caption),
+        protect_content=True,
+    )
+    text = letter(resources.texts[language], found)
+    await call.context.bot.send_document(
+        call.chat_id,
+        InputFile(text.encode("utf-8"), filename=letter_name),
+        caption=str(Markup.escape(found.appeal.title)),
+        protect_content=True,
+    )
+
+
+def register(app: CoalitionApplication) -> None:
+    app.add_handler(CommandHandler("export", export, filters=PRIVATE_MESSAGES))

@@ -1,0 +1,110 @@
+"""Organisers look after membership: the organisations, their contacts, who organises."""
+
+from markupsafe import Markup
+from telegram.ext import CommandHandler
+
+from bot.context import CoalitionApplication
+from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
+from handlers.menu import N_, show_menu
+from services import membership
+
+
+@command("orgs")
+async def organisations(call: Call) -> None:
+    """Each organisation, its contacts, and how many open appeals it signed."""
+    async with call.transaction() as session:
+        found = await membership.organisations(session=session)
+    texts = call.texts
+    if not found:
+        await call.reply(texts.t("No organisation has been invited yet. /invite NAME invites one."))
+        return
+    lines = [
+        texts.tn("<b>{n} member organisation</b>", "<b>{n} member organisations</b>", len(found))
+    ]
+    for organisation in found:
+        signed = texts.tn(
+            "{n} open appeal signed", "{n} open appeals signed", organisation.open_appeals_signed
+        )
+        where = f" ({organisation.country})" if organisation.country else ""
+        lines.append(
+            texts.t(
+                "<b>{name}</b>{where} — {signed}",
+                name=organisation.name,
+                where=where,
+                signed=signed,
+            )
+        )
+        for contact in organisation.contacts:
+            if contact.unreachable:
+                state = texts.t("blocked the bot")
+            elif contact.subscribed:
+                state = texts.t("subscribed")
+            else:
+                state = texts.t("unsubscribed")
+            lines.append(texts.t("   contact {id} ({state})", id=contact.telegram_id, state=state))
+        if not organisation.contacts:
+            lines.append(texts.t("   no contact yet"))
+    # A member list is exactly what must not be forwarded.
+    await call.reply(Markup("\n").join(lines), protect=True)
+
+
+@command("revoke", usage=N_("/revoke USER_ID (the contact's Telegram id, as /orgs shows it)"))
+async def revoke(call: Call) -> None:
+    """Unlink a contact from its organisation; it can no longer sign."""
+    telegram_id = call.telegram_id()
+    async with call.transaction() as session:
+        organisation = await membership.revoke(session=session, telegram_id=telegram_id)
+    await _refresh_menu(call, telegram_id)
+    await call.reply(
+        call.texts.t(
+            "Contact {id} no longer acts for {organisation}. The organisation's signatures stay.",
+            id=telegram_id,
+            organisation=organisation,
+        )
+    )
+
+
+@command("promote", usage=N_("/promote USER_ID"))
+async def promote(call: Call) -> None:
+    """Make someone an organiser."""
+    telegram_id = call.telegram_id()
+    settings = call.context.resources.settings
+    async with call.transaction() as session:
+        await membership.promote(
+            session=session,
+            telegram_id=telegram_id,
+            configured=settings.organiser_ids,
+            language=settings.default_language,
+        )
+    await _refresh_menu(call, telegram_id)
+    await call.reply(call.texts.t("{id} is now an organiser.", id=telegram_id))
+
+
+@command("demote", usage=N_("/demote USER_ID"))
+async def demote(call: Call) -> None:
+    """Make a promoted organiser an ordinary person again."""
+    telegram_id = call.telegram_id()
+    async with call.transaction() as session:
+        await membership.demote(
+            session=session,
+            telegram_id=telegram_id,
+            configured=call.context.resources.settings.organiser_ids,
+        )
+    await _refresh_menu(call, telegram_id)
+    await call.reply(call.texts.t("{id} is no longer an organiser.", id=telegram_id))
+
+
+async def _refresh_menu(call: Call, telegram_id: int) -> None:
+    """Their command menu follows what they may now do (set before the organiser is told)."""
+    person, texts = await identify_account(call.context, telegram_id)
+    await show_menu(call.context.bot, person, texts)
+
+
+def register(app: CoalitionApplication) -> None:
+    for name, callback in (
+        ("orgs", organisations),
+        ("revoke", revoke),
+        ("promote", promote),
+        ("demote", demote),
+    ):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

@@ -1,0 +1,55 @@
+"""What an organiser sends the addressees: who signed an appeal, as the letter may name them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Appeal, Disclosure, Organisation, Signature
+from services.appeals import find_appeal
+
+
+@dataclass(frozen=True)
+class SignedBy:
+    # None for an anonymous signature: counted, named nowhere, not even in an export.
+    organisation: str | None
+    country: str | None
+    signed_at: datetime
+    disclosure: Disclosure
+
+
+@dataclass(frozen=True)
+class Signatories:
+    appeal: Appeal
+    signatures: list[SignedBy]
+
+    @property
+    def named_in_letter(self) -> list[SignedBy]:
+        """Public and private signatories: the letter goes to the addressees only."""
+        return [s for s in self.signatures if s.disclosure is not Disclosure.ANONYMOUS]
+
+    @property
+    def unnamed(self) -> int:
+        return sum(s.disclosure is Disclosure.ANONYMOUS for s in self.signatures)
+
+
+async def signatories(*, session: AsyncSession, appeal_id: int) -> Signatories:
+    """Every signature of the appeal (drafts included, for an organiser), oldest first."""
+    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    rows = await session.exec(
+        select(Signature, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Signature.organisation_id))
+        .where(Signature.appeal_id == appeal_id)
+        .order_by(col(Signature.signed_at), col(Signature.id))
+    )
+    signatures = [
+        SignedBy(
+            organisation=None if s.disclosure is Disclosure.ANONYMOUS else o.name,
+            country=None if s.disclosure is Disclosure.ANONYMOUS else o.country,
+            signed_at=s.signed_at,
+            disclosure=s.disclosure,
+        )
+        for s, o in rows
+    ]
+    return Signatories(appeal, signatures)
