@@ -13,9 +13,16 @@ SQLModel.metadata.naming_convention = {
 }
 
 from models.account import Account, Contact  # noqa: E402  (after the naming convention)
-from models.appeal import Appeal, AppealState, Disclosure, Signature  # noqa: E402
+from models.appeal import (  # noqa: E402
+    Appeal,
+    AppealState,
+    AppealTranslation,
+    Disclosure,
+    Signature,
+)
 from models.database import Database  # noqa: E402
 from models.invite import Invite  # noqa: E402
+from models.join_request import JoinRequest, RequestState  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
 from models.outbox import (  # noqa: E402
     Broadcast,
@@ -30,6 +37,7 @@ __all__ = [
     "Account",
     "Appeal",
     "AppealState",
+    "AppealTranslation",
     "Broadcast",
     "BroadcastState",
     "Contact",
@@ -37,11 +45,13 @@ __all__ = [
     "Delivery",
     "Disclosure",
     "Invite",
+    "JoinRequest",
     "Occasion",
     "Organisation",
     "OutboxKind",
     "OutboxMessage",
     "Phase",
     "Reminder",
+    "RequestState",
     "Signature",
 ]

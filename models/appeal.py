@@ -36,6 +36,8 @@ class Appeal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=TITLE_MAX)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # The language the title and text are written in; translations add the others.
+    language: str = Field(default="en", max_length=8)
     state: AppealState = Field(
         default=AppealState.DRAFT, sa_type=stored_as_value(AppealState), index=True
     )
@@ -47,6 +49,21 @@ class Appeal(SQLModel, table=True):
     phase_id: int | None = Field(default=None, foreign_key="phase.id", index=True)
     # When it stops taking signatures and closes by itself.
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AppealTranslation(SQLModel, table=True):
+    """An appeal's wording in another of en, fr, uk, ru."""
+
+    __tablename__ = "appeal_translation"
+    __table_args__ = (UniqueConstraint("appeal_id", "language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id", index=True)
+    language: str = Field(max_length=8)
+    title: str = Field(max_length=TITLE_MAX)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Signature(SQLModel, table=True):

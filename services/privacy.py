@@ -15,10 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     Account,
     Appeal,
+    AppealTranslation,
     Broadcast,
     Contact,
     Delivery,
     Invite,
+    JoinRequest,
     Organisation,
     OutboxMessage,
     Phase,
@@ -40,6 +42,8 @@ ERASED_ROWS: tuple[Column[Any], ...] = (
     _column(Account, "telegram_id"),
     _column(OutboxMessage, "recipient_id"),
     _column(OutboxMessage, "chat_id"),  # a private chat's id is its person's id
+    _column(JoinRequest, "telegram_id"),
+    _column(JoinRequest, "pending_for"),
 )
 # Rows that belong to the coalition and only name the person: the name is emptied.
 EMPTIED_COLUMNS: tuple[Column[Any], ...] = (
@@ -49,6 +53,8 @@ EMPTIED_COLUMNS: tuple[Column[Any], ...] = (
     _column(Appeal, "created_by"),
     _column(Broadcast, "created_by"),
     _column(Phase, "created_by"),
+    _column(AppealTranslation, "created_by"),
+    _column(JoinRequest, "decided_by"),
 )
 PERSON_COLUMNS = frozenset(ERASED_ROWS + EMPTIED_COLUMNS)
 
