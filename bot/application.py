@@ -21,6 +21,7 @@ from handlers import (
     errors,
     exports,
     fallback,
+    join_requests,
     membership,
     onboarding,
     organisers,
@@ -121,6 +122,7 @@ def build_application(
     membership.register(app)
     announcements.register(app)  # buttons only: callback queries, not messages
     privacy.register(app)
+    join_requests.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)
     return app

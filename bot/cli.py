@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import migrate
+from bot import import_orgs, migrate
 from bot.application import build_application
 from bot.config import LANGUAGES, Settings, SettingsError, load_settings
 from bot.i18n import load_texts
@@ -21,6 +21,7 @@ from services.errors import AppealNotFound
 
 EXIT_CONFIG = 2
 EXIT_NOT_FOUND = 1
+EXIT_INVALID_FILE = 1
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
@@ -39,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("appeal_id", type=int)
     export.add_argument("--lang", choices=LANGUAGES, default=None, help="the letter's language")
     export.add_argument("--out", type=Path, default=Path("."), help="the folder to write to")
+    imports = commands.add_parser(
+        "import-orgs",
+        help=import_orgs.HELP,
+        description=import_orgs.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imports.add_argument("file", type=Path, metavar="FILE.csv", help="the organisations to import")
     return parser
 
 
@@ -70,7 +78,9 @@ async def _export(settings: Settings, appeal_id: int, language: str, folder: Pat
     database = Database(settings.database_url)
     try:
         async with database.transaction() as session:
-            found = await exports.signatories(session=session, appeal_id=appeal_id)
+            found = await exports.signatories(
+                session=session, appeal_id=appeal_id, language=language
+            )
     finally:
         await database.dispose()
     csv_name, letter_name = file_names(appeal_id, language)
@@ -80,12 +90,29 @@ async def _export(settings: Settings, appeal_id: int, language: str, folder: Pat
     return written
 
 
+def _import_orgs(settings: Settings, path: Path) -> None:
+    if settings.bot_token is None:
+        raise SettingsError(NO_TOKEN)
+    token = settings.bot_token.get_secret_value()
+    configure_logging(secrets=[token], level=logging.WARNING)
+    rows = import_orgs.read_rows(path)
+    _upgrade(settings)
+    username, imported = asyncio.run(import_orgs.import_rows(settings, token, rows))
+    sys.stdout.buffer.write(import_orgs.links_csv(username, imported))
+    sys.stdout.buffer.flush()
+    for line in import_orgs.report(str(path), imported):
+        print(line, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = load_settings()
         if arguments.command == "run":
             _run(settings)
+            return 0
+        if arguments.command == "import-orgs":
+            _import_orgs(settings, arguments.file)
             return 0
         configure_logging(secrets=[], level=logging.WARNING)
         _upgrade(settings)
@@ -105,4 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except AppealNotFound as error:
         print(f"There is no appeal #{error.appeal_id}.", file=sys.stderr)
         return EXIT_NOT_FOUND
+    except import_orgs.MalformedFile as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID_FILE
     return 0

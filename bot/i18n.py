@@ -16,6 +16,8 @@ from markupsafe import Markup
 from bot.config import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# Each language by its own name: how a reader recognises theirs in any interface language.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "uk": "Українська", "ru": "Русский"}
 DOMAIN = "messages"
 
 

@@ -4,11 +4,11 @@ from markupsafe import Markup
 from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from bot.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from models import AppealState, Disclosure
-from services import appeals, signatures
+from services import appeals, signatures, translations
 
 
 def state_label(texts: Texts, state: AppealState) -> Markup:
@@ -45,13 +45,26 @@ async def show_appeal(call: Call) -> None:
     """Show an appeal's full text and its state."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:
-        appeal = await appeals.find_appeal(
-            session=session, appeal_id=appeal_id, include_drafts=call.caller.is_organiser
+        appeal, shown = await translations.read(
+            session=session,
+            appeal_id=appeal_id,
+            language=call.caller.language,
+            include_drafts=call.caller.is_organiser,
         )
     texts = call.texts
-    heading = texts.t("<b>#{id} {title}</b>", id=appeal_id, title=appeal.title)
+    heading = texts.t("<b>#{id} {title}</b>", id=appeal_id, title=shown.title)
     state = texts.t("State: {state}", state=state_label(texts, appeal.state))
-    await call.reply(Markup("\n").join([heading, state, Markup(""), Markup.escape(appeal.text)]))
+    if shown.translated:
+        which = texts.t("Translated into {language}.", language=LANGUAGE_NAMES[shown.language])
+    elif shown.language != call.caller.language:
+        which = texts.t(
+            "As written, in {language}: there is no translation into yours yet.",
+            language=LANGUAGE_NAMES[shown.language],
+        )
+    else:
+        which = texts.t("As written, in {language}.", language=LANGUAGE_NAMES[shown.language])
+    body = Markup.escape(shown.text)
+    await call.reply(Markup("\n").join([heading, state, which, Markup(""), body]))
 
 
 @command("status", usage=N_("/status ID"))

@@ -9,7 +9,7 @@ from telegram.ext import CommandHandler
 
 from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from bot.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from services import exports
@@ -38,7 +38,7 @@ def signatures_csv(found: Signatories) -> bytes:
 
 def letter(texts: Texts, found: Signatories) -> str:
     """The appeal followed by its signatories, ready to send (plain text, not HTML)."""
-    lines = [found.appeal.title, "", found.appeal.text, "", texts.plain("Signatories:")]
+    lines = [found.wording.title, "", found.wording.text, "", texts.plain("Signatories:")]
     for s in found.named_in_letter:
         name = f"{s.organisation} ({s.country})" if s.country else str(s.organisation)
         lines.append(f"— {name}")
@@ -67,7 +67,7 @@ async def export(call: Call) -> None:
     if language not in LANGUAGES:
         raise UsageError()
     async with call.transaction() as session:
-        found = await exports.signatories(session=session, appeal_id=appeal_id)
+        found = await exports.signatories(session=session, appeal_id=appeal_id, language=language)
     resources = call.context.resources
     csv_name, letter_name = file_names(appeal_id, language)
     caption = call.texts.tn(
@@ -76,6 +76,13 @@ async def export(call: Call) -> None:
         len(found.signatures),
         id=appeal_id,
     )
+    if not found.wording.translated and found.wording.language != language:
+        caption = call.texts.t(
+            "{caption} The letter's text is in {written}: there is no translation into {asked}.",
+            caption=caption,
+            written=LANGUAGE_NAMES[found.wording.language],
+            asked=LANGUAGE_NAMES[language],
+        )
     # Protected: a member list and a letter before it is sent cannot be forwarded or saved.
     await call.context.bot.send_document(
         call.chat_id,
@@ -87,7 +94,7 @@ async def export(call: Call) -> None:
     await call.context.bot.send_document(
         call.chat_id,
         InputFile(text.encode("utf-8"), filename=letter_name),
-        caption=str(Markup.escape(found.appeal.title)),
+        caption=str(Markup.escape(found.wording.title)),
         protect_content=True,
     )
 

@@ -38,6 +38,7 @@ MENU = (
     MenuEntry("start", N_("Welcome and what you can do"), Audience.EVERYONE),
     MenuEntry("help", N_("The commands you can use"), Audience.EVERYONE),
     MenuEntry("join", N_("Join your organisation with an invite code"), Audience.STRANGER),
+    MenuEntry("request", N_("Ask to join an organisation"), Audience.STRANGER),
     MenuEntry(
         "appeals", N_("Open appeals and their signatures"), Audience.CONTACT | Audience.ORGANISER
     ),
@@ -49,6 +50,7 @@ MENU = (
     MenuEntry("unsubscribe", N_("Stop receiving updates"), Audience.CONTACT),
     MenuEntry("invite", N_("Invite an organisation"), Audience.ORGANISER),
     MenuEntry("newappeal", N_("Draft a new appeal"), Audience.ORGANISER),
+    MenuEntry("translate", N_("Add an appeal's wording in another language"), Audience.ORGANISER),
     MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
     MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),
     MenuEntry("export", N_("The signature list and the letter"), Audience.ORGANISER),

@@ -5,6 +5,7 @@ from telegram.ext import CommandHandler
 
 from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
+from bot.i18n import LANGUAGE_NAMES
 from handlers.caller import (
     PRIVATE_MESSAGES,
     Call,
@@ -14,8 +15,6 @@ from handlers.caller import (
 )
 from handlers.menu import N_, audience_of, entries_for, show_menu
 from services import accounts, invites
-
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "uk": "Українська", "ru": "Русский"}
 
 
 @command("start", usage=N_("/start or /start CODE"))

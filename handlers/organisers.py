@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from telegram.ext import CommandHandler
 
+from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
+from bot.i18n import LANGUAGE_NAMES
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
-from services import appeals, invites
+from services import appeals, invites, translations
 
 TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -56,7 +58,12 @@ async def new_appeal(call: Call) -> None:
         raise UsageError()
     async with call.transaction() as session:
         appeal = await appeals.create_appeal(
-            session=session, title=title, text=text, organiser_id=call.caller.telegram_id
+            session=session,
+            title=title,
+            text=text,
+            organiser_id=call.caller.telegram_id,
+            # Organisers write in the language they chose; /translate adds the others.
+            language=call.caller.language,
         )
     await call.reply(
         call.texts.t(
@@ -66,6 +73,44 @@ async def new_appeal(call: Call) -> None:
             title=appeal.title,
         )
     )
+
+
+@command(
+    "translate",
+    usage=N_(
+        "/translate ID en|fr|uk|ru TRANSLATED TITLE, with the translated text on the following lines"
+    ),
+)
+async def translate(call: Call) -> None:
+    """Add or replace an appeal's wording in another language."""
+    first_line, _, text = call.body.partition("\n")
+    words = first_line.split(maxsplit=2)
+    if len(words) < 2 or words[1].lower() not in LANGUAGES:
+        raise UsageError()
+    appeal_id, language = call.number(), words[1].lower()
+    title = words[2] if len(words) == 3 else ""
+    async with call.transaction() as session:
+        replaced = await translations.translate(
+            session=session,
+            appeal_id=appeal_id,
+            language=language,
+            title=title,
+            text=text,
+            organiser_id=call.caller.telegram_id,
+            now=call.now(),
+        )
+    name = LANGUAGE_NAMES[language]
+    if replaced:
+        done = call.texts.t(
+            "The {language} wording of appeal #{id} is replaced.", id=appeal_id, language=name
+        )
+    else:
+        done = call.texts.t(
+            "Appeal #{id} now reads in {language} too: members who chose it see this wording.",
+            id=appeal_id,
+            language=name,
+        )
+    await call.reply(done)
 
 
 @command("publish", usage=N_("/publish ID"))
@@ -108,6 +153,7 @@ def register(app: CoalitionApplication) -> None:
     for name, callback in (
         ("invite", invite),
         ("newappeal", new_appeal),
+        ("translate", translate),
         ("publish", publish),
         ("close", close),
     ):

@@ -8,10 +8,9 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from bot.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, button, command, identify
 from handlers.menu import show_menu
-from handlers.onboarding import LANGUAGE_NAMES
 from handlers.timing import shown
 from services import privacy
 from services.accounts import Caller

@@ -2,7 +2,7 @@
 
 from markupsafe import Markup
 
-from bot.i18n import Texts
+from bot.i18n import LANGUAGE_NAMES, Texts
 from models import AppealState
 from services.errors import (
     AlreadyContact,
@@ -30,7 +30,11 @@ from services.errors import (
     PhaseNameInvalid,
     PhaseNotFound,
     Refusal,
+    RequestAlreadyDecided,
+    RequestAlreadyPending,
+    RequestNotFound,
     TimeInPast,
+    TranslationIsOriginal,
 )
 
 
@@ -120,4 +124,22 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
                 "{id} is an organiser through ORGANISER_IDS: only the bot's configuration can change that.",
                 id=telegram_id,
             )
+        case TranslationIsOriginal(appeal_id=appeal_id, language=language):
+            return texts.t(
+                "Appeal #{id} is written in {language}: a translation goes into another language.",
+                id=appeal_id,
+                language=LANGUAGE_NAMES.get(language, language),
+            )
+        case RequestAlreadyPending(organisation=organisation):
+            return texts.t(
+                "You have already asked to join {organisation}. The organisers have not decided "
+                "yet; I will tell you when they do.",
+                organisation=organisation,
+            )
+        case RequestNotFound(request_id=request_id):
+            return texts.t("There is no join request #{id}.", id=request_id)
+        case RequestAlreadyDecided(request_id=request_id, approved=True):
+            return texts.t("Join request #{id} has already been approved.", id=request_id)
+        case RequestAlreadyDecided(request_id=request_id):
+            return texts.t("Join request #{id} has already been rejected.", id=request_id)
     raise TypeError(f"no wording for {refusal!r}")

@@ -38,17 +38,23 @@ class AppealStatus:
     public_signatories: list[str]
 
 
-async def create_appeal(
-    *, session: AsyncSession, title: str, text: str, organiser_id: int
-) -> Appeal:
-    """A new draft; members do not see it until it is published."""
+def tidy_wording(title: str, text: str) -> tuple[str, str]:
+    """A title on one line within its limit, and a text that is not empty; else a refusal."""
     title = " ".join(title.split())
     if not title or len(title) > TITLE_MAX:
         raise AppealTitleInvalid(limit=TITLE_MAX)
     text = text.strip()
     if not text:
         raise AppealTextMissing()
-    appeal = Appeal(title=title, text=text, created_by=organiser_id)
+    return title, text
+
+
+async def create_appeal(
+    *, session: AsyncSession, title: str, text: str, organiser_id: int, language: str = "en"
+) -> Appeal:
+    """A new draft in `language`; members do not see it until it is published."""
+    title, text = tidy_wording(title, text)
+    appeal = Appeal(title=title, text=text, language=language, created_by=organiser_id)
     session.add(appeal)
     await session.flush()
     return appeal

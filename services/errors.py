@@ -147,3 +147,31 @@ class ConfiguredOrganiser(Refusal):
     """The ids in ORGANISER_IDS are organisers by configuration, not from chat."""
 
     telegram_id: int
+
+
+@dataclass
+class TranslationIsOriginal(Refusal):
+    """An appeal's own language is changed with its text, not translated into."""
+
+    appeal_id: int
+    language: str
+
+
+@dataclass
+class RequestAlreadyPending(Refusal):
+    """A person has at most one pending join request."""
+
+    organisation: str
+
+
+@dataclass
+class RequestNotFound(Refusal):
+    request_id: int
+
+
+@dataclass
+class RequestAlreadyDecided(Refusal):
+    """Another organiser (or an earlier tap) decided the join request first."""
+
+    request_id: int
+    approved: bool

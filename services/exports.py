@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, Disclosure, Organisation, Signature
 from services.appeals import find_appeal
+from services.translations import Wording, wording
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class SignedBy:
 @dataclass(frozen=True)
 class Signatories:
     appeal: Appeal
+    wording: Wording  # in the letter's language where a translation exists
     signatures: list[SignedBy]
 
     @property
@@ -34,8 +36,9 @@ class Signatories:
         return sum(s.disclosure is Disclosure.ANONYMOUS for s in self.signatures)
 
 
-async def signatories(*, session: AsyncSession, appeal_id: int) -> Signatories:
-    """Every signature of the appeal (drafts included, for an organiser), oldest first."""
+async def signatories(*, session: AsyncSession, appeal_id: int, language: str) -> Signatories:
+    """Every signature of the appeal (drafts included, for an organiser), oldest first, and
+    its wording in `language` if it was translated."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
     rows = await session.exec(
         select(Signature, Organisation)
@@ -52,4 +55,6 @@ async def signatories(*, session: AsyncSession, appeal_id: int) -> Signatories:
         )
         for s, o in rows
     ]
-    return Signatories(appeal, signatures)
+    return Signatories(
+        appeal, await wording(session=session, appeal=appeal, language=language), signatures
+    )

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Contact, Invite, Organisation
+from models.database import stored_id
 from services.accounts import ensure_account
 from services.errors import AlreadyContact, InviteExpired, InviteUnknown, InviteUsed
 from services.organisations import find_or_create
@@ -41,10 +42,31 @@ async def issue_invite(
 ) -> IssuedInvite:
     """A new single-use code for the organisation, which is created if it is new."""
     organisation, is_new = await find_or_create(session=session, name=organisation_name)
-    assert organisation.id is not None
+    code, invite = await new_invite(
+        session=session,
+        organisation_id=stored_id(organisation.id),
+        organiser_id=organiser_id,
+        now=now,
+        valid_for=valid_for,
+    )
+    return IssuedInvite(code, organisation.name, is_new, invite.expires_at)
+
+
+async def new_invite(
+    *,
+    session: AsyncSession,
+    organisation_id: int,
+    organiser_id: int | None,
+    now: datetime,
+    valid_for: timedelta,
+) -> tuple[str, Invite]:
+    """A fresh code for an existing organisation (no organiser: issued from the command line).
+
+    Returns the code itself, which is never stored, and the stored invite.
+    """
     code = secrets.token_urlsafe(CODE_BYTES)
     invite = Invite(
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
         code_hash=hash_code(code),
         created_by=organiser_id,
         created_at=now,
@@ -52,7 +74,7 @@ async def issue_invite(
     )
     session.add(invite)
     await session.flush()
-    return IssuedInvite(code, organisation.name, is_new, invite.expires_at)
+    return code, invite
 
 
 async def join(

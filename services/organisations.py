@@ -11,13 +11,19 @@ from services.errors import OrganisationNameInvalid
 NAME_MAX = 200
 
 
-async def find_or_create(*, session: AsyncSession, name: str) -> tuple[Organisation, bool]:
-    """The organisation with this name (case and spacing ignored), created if new."""
+def tidy_name(name: str) -> tuple[str, str]:
+    """The name as stored (spacing tidied) and its key; refused if empty or too long."""
     tidy = " ".join(name.split())
     key = name_key(tidy)
     # The key can be longer than the name ("ß" folds to "ss"): both must fit their columns.
     if not tidy or max(len(tidy), len(key)) > NAME_MAX:
         raise OrganisationNameInvalid(limit=NAME_MAX)
+    return tidy, key
+
+
+async def find_or_create(*, session: AsyncSession, name: str) -> tuple[Organisation, bool]:
+    """The organisation with this name (case and spacing ignored), created if new."""
+    tidy, key = tidy_name(name)
     existing = (
         await session.exec(select(Organisation).where(Organisation.name_key == key))
     ).first()

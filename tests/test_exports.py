@@ -53,7 +53,11 @@ async def test_the_export_is_a_csv_and_a_letter_in_the_chosen_language(
 
     assert signatures.document is not None
     assert signatures.document.file_name == f"appeal-{appeal_id}-signatures.csv"
-    assert signatures.text == f"Appeal #{appeal_id}: 3 signatures."
+    # The organiser wrote in English (their language) as far as the bot knows; no translation.
+    assert signatures.text == (
+        f"Appeal #{appeal_id}: 3 signatures. The letter's text is in English: "
+        "there is no translation into Français."
+    )
     rows = list(csv.reader(io.StringIO(signatures.document.content.decode("utf-8-sig"))))
     assert rows[0] == ["organisation", "country", "signed_at_utc", "disclosure"]
     assert [(r[0], r[1], r[3]) for r in rows[1:]] == [

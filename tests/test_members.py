@@ -76,7 +76,7 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     def menu(scope: dict[str, object], language: str | None = None) -> list[str]:
         return [c["command"] for c in api.commands[scope_key(scope, language)]]
 
-    strangers = ["start", "help", "join", "mydata", "forget", "language", "timezone"]
+    strangers = ["start", "help", "join", "request", "mydata", "forget", "language", "timezone"]
     assert menu({"type": "default"}) == strangers
     assert menu({"type": "default"}, "uk") == strangers
     assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
@@ -118,7 +118,9 @@ async def test_a_long_appeal_is_split_into_messages_that_fit(
     assert utf16_length(first) <= TEXT_LIMIT
     assert utf16_length(second) <= TEXT_LIMIT
     shown = first + "\n" + second
-    assert first.startswith("#1 L\nState: open for signatures\n\nAppel du 27 novembre 2025")
+    assert first.startswith(
+        "#1 L\nState: open for signatures\nAs written, in English.\n\nAppel du 27 novembre 2025"
+    )
     assert " ".join(shown.split()).endswith(" ".join(text.split()))
 
 

@@ -1,0 +1,187 @@
+"""Join requests: a stranger asks to join an organisation; an organiser approves or rejects."""
+
+import logging
+
+from markupsafe import Markup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import CoalitionApplication
+from bot.i18n import Texts
+from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
+from handlers.menu import N_, show_menu
+from models.database import stored_id
+from services import join_requests
+from services.errors import AlreadyContact
+from services.join_requests import Decided
+
+log = logging.getLogger(__name__)
+
+# Approving makes someone a contact, as an invite does: whoever may /invite decides, and a
+# forged tap from anyone else is refused as /invite would be. No menu entry of its own.
+DECIDERS = "invite"
+
+
+@command("request", usage=N_("/request NAME OF THE ORGANISATION"))
+async def request(call: Call) -> None:
+    """Ask the organisers to make the caller a contact of an organisation."""
+    name = " ".join(call.args)
+    if not name:
+        raise UsageError()
+    async with call.transaction() as session:
+        asked = await join_requests.request_to_join(
+            session=session,
+            telegram_id=call.caller.telegram_id,
+            organisation_name=name,
+            language=call.caller.language,
+            now=call.now(),
+        )
+        organiser_ids = await join_requests.organisers(
+            session=session, configured=call.context.resources.settings.organiser_ids
+        )
+    await call.reply(
+        call.texts.t(
+            "I have asked the organisers to make you a contact of {organisation}. "
+            "I will tell you what they decide.",
+            organisation=asked.organisation_name,
+        )
+    )
+    user = call.update.effective_user
+    assert user is not None
+    for organiser_id in organiser_ids:
+        await _ask(call, organiser_id, stored_id(asked.id), asked.organisation_name, user)
+
+
+async def _ask(
+    call: Call, organiser_id: int, request_id: int, organisation: str, requester: User
+) -> None:
+    """One organiser gets the request, in their language, with Approve and Reject."""
+    _, texts = await identify_account(call.context, organiser_id)
+    text = texts.t(
+        "<b>Join request #{id}</b>\n{person} asks to become a contact of {organisation}.",
+        id=request_id,
+        person=_person(texts, requester),
+        organisation=organisation,
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.plain("Approve"), callback_data=f"join-approve:{request_id}"
+                ),
+                InlineKeyboardButton(
+                    texts.plain("Reject"), callback_data=f"join-reject:{request_id}"
+                ),
+            ]
+        ]
+    )
+    try:
+        await call.context.bot.send_message(organiser_id, text, reply_markup=buttons)
+    except TelegramError as error:
+        # One organiser who blocked the bot must not keep the others from hearing of it.
+        log.warning("join request %s not sent to organiser %s: %s", request_id, organiser_id, error)
+
+
+@button(DECIDERS)
+async def approve(call: Call) -> None:
+    """Make the requester a contact of the organisation, creating it if new."""
+    await _decide(call, approve=True)
+
+
+@button(DECIDERS)
+async def reject(call: Call) -> None:
+    """Turn the request down; nothing else changes."""
+    await _decide(call, approve=False)
+
+
+async def _decide(call: Call, *, approve: bool) -> None:
+    request_id = call.number()
+    texts = call.texts
+    try:
+        async with call.transaction() as session:
+            decided = await join_requests.decide(
+                session=session,
+                request_id=request_id,
+                approve=approve,
+                organiser_id=call.caller.telegram_id,
+                now=call.now(),
+            )
+    except AlreadyContact as refusal:
+        # Worded for the organiser, not the requester; the buttons stay for a Reject.
+        await call.reply(
+            texts.t(
+                "The person who asked has meanwhile become a contact of {organisation}: "
+                "join request #{id} cannot be approved. Reject it to close it.",
+                organisation=refusal.organisation,
+                id=request_id,
+            )
+        )
+        return
+    user = call.update.effective_user
+    assert user is not None
+    organiser = _person(texts, user)
+    if decided.approved:
+        outcome = texts.t(
+            "Join request #{id} approved by {organiser}: {requester} is now a contact of "
+            "{organisation}.",
+            id=request_id,
+            organiser=organiser,
+            requester=decided.telegram_id,
+            organisation=decided.organisation,
+        )
+        if decided.organisation_is_new:
+            outcome += Markup("\n") + texts.t(
+                "New organisation {organisation}.", organisation=decided.organisation
+            )
+    else:
+        outcome = texts.t(
+            "Join request #{id} from {requester} to join {organisation} rejected by {organiser}.",
+            id=request_id,
+            organiser=organiser,
+            requester=decided.telegram_id,
+            organisation=decided.organisation,
+        )
+    await call.edit(outcome)
+    await _tell_requester(call, decided)
+
+
+async def _tell_requester(call: Call, decided: Decided) -> None:
+    """The requester hears the decision in their language; once approved, their menu changes."""
+    person, texts = await identify_account(call.context, decided.telegram_id, decided.language)
+    if decided.approved:
+        # The menu first: by the time they read the message, their commands are there.
+        await show_menu(call.context.bot, person, texts)
+        text = texts.t(
+            "The organisers approved your request: you are now a contact of {organisation} "
+            "and can co-sign appeals in its name. /appeals lists the open appeals.",
+            organisation=decided.organisation,
+        )
+    else:
+        text = texts.t(
+            "Thank you for your interest. The organisers did not approve your request to join "
+            "{organisation}.",
+            organisation=decided.organisation,
+        )
+    try:
+        await call.context.bot.send_message(decided.telegram_id, text)
+    except TelegramError as error:
+        log.warning("join request %s: requester not told: %s", decided.request_id, error)
+
+
+def _person(texts: Texts, user: User) -> Markup:
+    """Someone as Telegram names them now (names are never stored), with their id."""
+    if user.username:
+        return texts.t(
+            "{name} (@{username}, id {id})",
+            name=user.first_name,
+            username=user.username,
+            id=user.id,
+        )
+    return texts.t("{name} (id {id})", name=user.first_name, id=user.id)
+
+
+def register(app: CoalitionApplication) -> None:
+    app.add_handler(CommandHandler("request", request, filters=PRIVATE_MESSAGES))
+    app.add_handler(CallbackQueryHandler(approve, pattern=r"^join-approve:(\d+)$"))
+    app.add_handler(CallbackQueryHandler(reject, pattern=r"^join-reject:(\d+)$"))
