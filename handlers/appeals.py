@@ -64,7 +64,9 @@ async def show_appeal(call: Call) -> None:
     else:
         which = texts.t("As written, in {language}.", language=LANGUAGE_NAMES[shown.language])
     body = Markup.escape(shown.text)
-    await call.reply(Markup("\n").join([heading, state, which, Markup(""), body]))
+    # A draft's text is not public yet: Telegram will not let it be forwarded or saved.
+    draft = appeal.state is AppealState.DRAFT
+    await call.reply(Markup("\n").join([heading, state, which, Markup(""), body]), protect=draft)
 
 
 @command("status", usage=N_("/status ID"))

@@ -63,7 +63,8 @@ async def broadcast(call: Call) -> None:
         ]
     )
     heading = texts.t("Preview of broadcast #{id}:", id=preview.broadcast_id)
-    await call.reply(Markup("\n\n").join([heading, shown]), buttons)
+    # Not sent yet: the preview cannot be forwarded or saved.
+    await call.reply(Markup("\n\n").join([heading, shown]), buttons, protect=True)
 
 
 @button("broadcast")

@@ -82,3 +82,16 @@ async def test_an_organisation_joins_signs_and_withdraws(
     assert await irina.says(f"/cosign {appeal_id}") == (
         f"Appeal #{appeal_id} is closed: it no longer takes signatures."
     )
+
+
+async def test_a_drafts_text_cannot_be_forwarded(api: LocalBotApi, organiser: Someone) -> None:
+    appeal_id = appeal_number(await organiser.says(f"/newappeal {APPEAL_TITLE}\nNot public yet."))
+    await organiser.says(f"/appeal {appeal_id}")
+    await organiser.says(f"/publish {appeal_id}")
+    await organiser.says(f"/appeal {appeal_id}")
+    shown = [
+        params.get("protect_content")
+        for method, params in api.calls
+        if method == "sendMessage" and str(params.get("text", "")).startswith(f"<b>#{appeal_id}")
+    ]
+    assert shown == ["true", "false"]  # the draft protected, the open appeal not
