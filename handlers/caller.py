@@ -52,7 +52,6 @@ class Call:
     message_id: int
     caller: Caller
     texts: Texts
-    command: str
     args: list[str]
 
     @property
@@ -200,7 +199,7 @@ async def _answer(
 ) -> None:
     caller, texts = await identify(update, context)
     chat_id, message_id = where
-    call = Call(update, context, chat_id, message_id, caller, texts, name, arguments)
+    call = Call(update, context, chat_id, message_id, caller, texts, arguments)
     if not may_use(caller, name):
         await call.reply(_not_allowed(texts, caller, ENTRIES[name]))
         return
