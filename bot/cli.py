@@ -16,12 +16,13 @@ from bot.i18n import load_texts
 from bot.logs import configure_logging
 from handlers.exports import file_names, letter, signatures_csv
 from models import Database
-from services import exports
+from services import audit, exports
 from services.errors import AppealNotFound
 
 EXIT_CONFIG = 2
 EXIT_NOT_FOUND = 1
 EXIT_INVALID_FILE = 1
+EXIT_AUDIT_BROKEN = 1
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     imports.add_argument("file", type=Path, metavar="FILE.csv", help="the organisations to import")
+    audit_log = commands.add_parser("audit", help="check the audit log")
+    audit_commands = audit_log.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check that no entry was altered or removed")
     return parser
 
 
@@ -90,6 +94,26 @@ async def _export(settings: Settings, appeal_id: int, language: str, folder: Pat
     return written
 
 
+async def _verify(settings: Settings) -> audit.VerifyResult:
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as session:
+            return await audit.verify(session=session)
+    finally:
+        await database.dispose()
+
+
+def _report(result: audit.VerifyResult) -> int:
+    if result.missing is not None:
+        print(f"The audit log is broken: entry {result.missing} is missing.", file=sys.stderr)
+        return EXIT_AUDIT_BROKEN
+    if result.altered is not None:
+        print(f"The audit log is broken: entry {result.altered} was altered.", file=sys.stderr)
+        return EXIT_AUDIT_BROKEN
+    print(f"The audit log is intact: {result.entries} entries.")
+    return 0
+
+
 def _import_orgs(settings: Settings, path: Path) -> None:
     if settings.bot_token is None:
         raise SettingsError(NO_TOKEN)
@@ -124,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                 _export(settings, arguments.appeal_id, language, arguments.out)
             ):
                 print(path)
+        elif arguments.command == "audit":
+            return _report(asyncio.run(_verify(settings)))
         else:
             print("The database is up to date.")
     except SettingsError as error:

@@ -185,6 +185,7 @@ async def withdraw(call: Call) -> None:
             appeal_id=appeal_id,
             organisation_id=caller.organisation_id,
             now=call.now(),
+            actor_id=call.caller.telegram_id,
         )
     await call.reply(
         call.texts.t(

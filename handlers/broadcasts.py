@@ -73,7 +73,10 @@ async def send(call: Call) -> None:
     broadcast_id = call.number()
     async with call.transaction() as session:
         recipients = await broadcasts.queue_broadcast(
-            session=session, broadcast_id=broadcast_id, now=call.now()
+            session=session,
+            broadcast_id=broadcast_id,
+            now=call.now(),
+            actor_id=call.caller.telegram_id,
         )
     call.context.resources.wake_outbox()
     await call.edit(

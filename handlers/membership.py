@@ -53,7 +53,12 @@ async def revoke(call: Call) -> None:
     """Unlink a contact from its organisation; it can no longer sign."""
     telegram_id = call.telegram_id()
     async with call.transaction() as session:
-        organisation = await membership.revoke(session=session, telegram_id=telegram_id)
+        organisation = await membership.revoke(
+            session=session,
+            telegram_id=telegram_id,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
+        )
     await _refresh_menu(call, telegram_id)
     await call.reply(
         call.texts.t(
@@ -75,6 +80,8 @@ async def promote(call: Call) -> None:
             telegram_id=telegram_id,
             configured=settings.organiser_ids,
             language=settings.default_language,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
         )
     await _refresh_menu(call, telegram_id)
     await call.reply(call.texts.t("{id} is now an organiser.", id=telegram_id))
@@ -89,6 +96,8 @@ async def demote(call: Call) -> None:
             session=session,
             telegram_id=telegram_id,
             configured=call.context.resources.settings.organiser_ids,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
         )
     await _refresh_menu(call, telegram_id)
     await call.reply(call.texts.t("{id} is no longer an organiser.", id=telegram_id))

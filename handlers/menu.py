@@ -58,6 +58,7 @@ MENU = (
     MenuEntry("revoke", N_("Unlink a contact from its organisation"), Audience.ORGANISER),
     MenuEntry("promote", N_("Make someone an organiser"), Audience.ORGANISER),
     MenuEntry("demote", N_("Make an organiser an ordinary member again"), Audience.ORGANISER),
+    MenuEntry("audit", N_("The latest recorded changes"), Audience.ORGANISER),
     MenuEntry("broadcast", N_("Alert every member"), Audience.ORGANISER),
     MenuEntry("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER),
     MenuEntry("phase", N_("Add or move a negotiation phase"), Audience.ORGANISER),

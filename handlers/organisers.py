@@ -119,7 +119,7 @@ async def publish(call: Call) -> None:
     appeal_id = call.sole_number()
     async with call.transaction() as session:
         published = await appeals.publish_appeal(
-            session=session, appeal_id=appeal_id, now=call.now()
+            session=session, appeal_id=appeal_id, now=call.now(), actor_id=call.caller.telegram_id
         )
     call.context.resources.wake_outbox()
     await call.reply(
@@ -138,7 +138,9 @@ async def close(call: Call) -> None:
     """Close an open appeal; it takes no more signatures."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:
-        count = await appeals.close_appeal(session=session, appeal_id=appeal_id, now=call.now())
+        count = await appeals.close_appeal(
+            session=session, appeal_id=appeal_id, now=call.now(), actor_id=call.caller.telegram_id
+        )
     await call.reply(
         call.texts.tn(
             "Appeal #{id} is closed with {n} signature.",

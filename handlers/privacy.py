@@ -153,7 +153,7 @@ async def forget(call: Call) -> None:
 async def confirm(call: Call) -> None:
     """Erase the caller and reset their menu, then say so (in the language they had)."""
     async with call.transaction() as session:
-        await privacy.forget(session=session, telegram_id=call.caller.telegram_id)
+        await privacy.forget(session=session, telegram_id=call.caller.telegram_id, now=call.now())
     forgotten, fallback_texts = await identify(call.update, call.context)
     await _reset_menu(call, forgotten, fallback_texts)
     texts = call.texts

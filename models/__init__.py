@@ -20,6 +20,7 @@ from models.appeal import (  # noqa: E402
     Disclosure,
     Signature,
 )
+from models.audit import Actor, AuditEntry  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.invite import Invite  # noqa: E402
 from models.join_request import JoinRequest, RequestState  # noqa: E402
@@ -35,9 +36,11 @@ from models.phase import Occasion, Phase, Reminder  # noqa: E402
 
 __all__ = [
     "Account",
+    "Actor",
     "Appeal",
     "AppealState",
     "AppealTranslation",
+    "AuditEntry",
     "Broadcast",
     "BroadcastState",
     "Contact",

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Appeal, AppealState, Disclosure, Organisation, OutboxKind, Signature
 from models.appeal import TITLE_MAX
 from models.database import stored_id
-from services import outbox
+from services import audit, outbox
 from services.errors import (
     AppealNotFound,
     AppealStateConflict,
@@ -57,6 +57,13 @@ async def create_appeal(
     appeal = Appeal(title=title, text=text, language=language, created_by=organiser_id)
     session.add(appeal)
     await session.flush()
+    await audit.record(
+        session=session,
+        actor_id=organiser_id,
+        action="appeal.created",
+        object=f"appeal:{appeal.id}",
+        now=appeal.created_at,
+    )
     return appeal
 
 
@@ -76,7 +83,9 @@ class Published:
     announced_to: int
 
 
-async def publish_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) -> Published:
+async def publish_appeal(
+    *, session: AsyncSession, appeal_id: int, now: datetime, actor_id: int | None = None
+) -> Published:
     """Open a draft for signatures, and queue its announcement in the same transaction."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
     if appeal.state is not AppealState.DRAFT:
@@ -87,10 +96,19 @@ async def publish_appeal(*, session: AsyncSession, appeal_id: int, now: datetime
     announced = await outbox.enqueue(
         session=session, kind=OutboxKind.ANNOUNCEMENT, appeal_id=appeal_id, now=now
     )
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="appeal.published",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
     return Published(appeal_id, appeal.title, announced)
 
 
-async def close_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) -> int:
+async def close_appeal(
+    *, session: AsyncSession, appeal_id: int, now: datetime, actor_id: int | None = None
+) -> int:
     """Stop taking signatures; returns the final count."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
     if appeal.state is not AppealState.OPEN:
@@ -98,6 +116,13 @@ async def close_appeal(*, session: AsyncSession, appeal_id: int, now: datetime) 
     appeal.state = AppealState.CLOSED
     appeal.closed_at = now
     session.add(appeal)
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="appeal.closed",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
     return await _count_signatures(session, appeal_id)
 
 

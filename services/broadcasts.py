@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Broadcast, BroadcastState, Delivery, OutboxKind, OutboxMessage
-from services import outbox
+from services import audit, outbox
 from services.errors import (
     BroadcastAlreadyQueued,
     BroadcastCancelled,
@@ -59,7 +59,9 @@ async def draft_broadcast(
     return Preview(broadcast.id, await outbox.count_recipients(session=session))
 
 
-async def queue_broadcast(*, session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+async def queue_broadcast(
+    *, session: AsyncSession, broadcast_id: int, now: datetime, actor_id: int | None = None
+) -> int:
     """Send: a draft becomes queued, with one outbox row per subscribed contact."""
     # Conditional: of two taps on Send, exactly one moves the draft on.
     moved = await session.exec(
@@ -74,6 +76,13 @@ async def queue_broadcast(*, session: AsyncSession, broadcast_id: int, now: date
     )
     await session.exec(
         update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(recipients=recipients)
+    )
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="broadcast.sent",
+        object=f"broadcast:{broadcast_id}",
+        now=now,
     )
     return recipients
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Contact, Invite, Organisation
 from models.database import stored_id
+from services import audit
 from services.accounts import ensure_account
 from services.errors import AlreadyContact, InviteExpired, InviteUnknown, InviteUsed
 from services.organisations import find_or_create
@@ -74,6 +75,13 @@ async def new_invite(
     )
     session.add(invite)
     await session.flush()
+    await audit.record(
+        session=session,
+        actor_id=organiser_id,
+        action="invite.issued",
+        object=f"organisation:{organisation_id}",
+        now=now,
+    )
     return code, invite
 
 
@@ -108,6 +116,13 @@ async def join(
         raise
     organisation = await session.get(Organisation, invite.organisation_id)
     assert organisation is not None
+    await audit.record(
+        session=session,
+        actor_id=telegram_id,
+        action="invite.used",
+        object=f"organisation:{invite.organisation_id}",
+        now=now,
+    )
     return organisation.name
 
 

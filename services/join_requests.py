@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Account, Contact, JoinRequest, Organisation, RequestState
+from services import audit
 from services.accounts import ensure_account
 from services.errors import (
     AlreadyContact,
@@ -80,6 +81,13 @@ async def decide(
         raise RequestAlreadyDecided(
             request_id=request_id, approved=request.state == RequestState.APPROVED
         )
+    await audit.record(
+        session=session,
+        actor_id=organiser_id,
+        action="join.approved" if approve else "join.rejected",
+        object=f"join_request:{request_id}",
+        now=now,
+    )
     if not approve:
         return Decided(
             request_id, request.telegram_id, request.language, request.organisation_name, False

@@ -1,6 +1,7 @@
 """Who belongs: the member organisations and their contacts, and who organises."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -8,6 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Account, Appeal, AppealState, Contact, Organisation, Signature
 from models.database import stored_id
+from models.utc import utcnow
+from services import audit
 from services.accounts import ensure_account
 from services.errors import AlreadyOrganiser, ConfiguredOrganiser, ContactNotFound, NotAnOrganiser
 
@@ -60,7 +63,13 @@ async def organisations(*, session: AsyncSession) -> list[OrganisationSummary]:
     ]
 
 
-async def revoke(*, session: AsyncSession, telegram_id: int) -> str:
+async def revoke(
+    *,
+    session: AsyncSession,
+    telegram_id: int,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
     """Unlink a contact from its organisation; returns the organisation's name.
 
     The organisation's signatures stay: they are the organisation's, not the contact's.
@@ -71,11 +80,18 @@ async def revoke(*, session: AsyncSession, telegram_id: int) -> str:
     organisation = await session.get(Organisation, contact.organisation_id)
     assert organisation is not None
     await session.delete(contact)
+    await _record(session, actor_id, "contact.revoked", telegram_id, now)
     return organisation.name
 
 
 async def promote(
-    *, session: AsyncSession, telegram_id: int, configured: frozenset[int], language: str
+    *,
+    session: AsyncSession,
+    telegram_id: int,
+    configured: frozenset[int],
+    language: str,
+    actor_id: int | None = None,
+    now: datetime | None = None,
 ) -> None:
     if telegram_id in configured:
         raise AlreadyOrganiser(telegram_id=telegram_id)
@@ -84,9 +100,17 @@ async def promote(
         raise AlreadyOrganiser(telegram_id=telegram_id)
     account.organiser = True
     session.add(account)
+    await _record(session, actor_id, "organiser.promoted", telegram_id, now)
 
 
-async def demote(*, session: AsyncSession, telegram_id: int, configured: frozenset[int]) -> None:
+async def demote(
+    *,
+    session: AsyncSession,
+    telegram_id: int,
+    configured: frozenset[int],
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
     if telegram_id in configured:
         raise ConfiguredOrganiser(telegram_id=telegram_id)
     account = await session.get(Account, telegram_id)
@@ -94,3 +118,14 @@ async def demote(*, session: AsyncSession, telegram_id: int, configured: frozens
         raise NotAnOrganiser(telegram_id=telegram_id)
     account.organiser = False
     session.add(account)
+    await _record(session, actor_id, "organiser.demoted", telegram_id, now)
+
+
+async def _record(
+    session: AsyncSession, actor_id: int | None, action: str, telegram_id: int, now: datetime | None
+) -> None:
+    """An audit entry about a person, who is named by their pseudonym only."""
+    subject = await audit.person(session=session, telegram_id=telegram_id)
+    await audit.record(
+        session=session, actor_id=actor_id, action=action, object=subject, now=now or utcnow()
+    )

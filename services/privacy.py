@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
     Account,
+    Actor,
     Appeal,
     AppealTranslation,
     Broadcast,
@@ -26,6 +27,8 @@ from models import (
     Phase,
     Signature,
 )
+from models.utc import utcnow
+from services import audit
 
 
 def _column(model: type[SQLModel], name: str) -> Column[Any]:
@@ -44,6 +47,8 @@ ERASED_ROWS: tuple[Column[Any], ...] = (
     _column(OutboxMessage, "chat_id"),  # a private chat's id is its person's id
     _column(JoinRequest, "telegram_id"),
     _column(JoinRequest, "pending_for"),
+    # Their audit entries stay, under a pseudonym that no longer leads to them.
+    _column(Actor, "telegram_id"),
 )
 # Rows that belong to the coalition and only name the person: the name is emptied.
 EMPTIED_COLUMNS: tuple[Column[Any], ...] = (
@@ -153,10 +158,17 @@ async def what_is_stored(*, session: AsyncSession, telegram_id: int) -> StoredDa
     )
 
 
-async def forget(*, session: AsyncSession, telegram_id: int) -> None:
+async def forget(*, session: AsyncSession, telegram_id: int, now: datetime | None = None) -> None:
     """Erase the person: their account, their link to an organisation and the messages to
     them are deleted, and their id is emptied wherever it names them. Their organisation's
     signatures stay, attributed to the organisation only."""
+    await audit.record(
+        session=session,
+        actor_id=telegram_id,
+        action="person.erased",
+        object=await audit.person(session=session, telegram_id=telegram_id),
+        now=now or utcnow(),
+    )
     for column in ERASED_ROWS:
         await session.exec(delete(column.table).where(column == telegram_id))
     for column in EMPTIED_COLUMNS:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Disclosure, Organisation, Signature
+from services import audit
 from services.appeals import find_appeal
 from services.errors import AlreadySigned, AppealNotOpen, NotSigned
 
@@ -47,12 +48,24 @@ async def cosign(
         raise AlreadySigned(
             appeal_id=appeal_id, organisation=await _name(session, organisation_id)
         ) from None
+    await audit.record(
+        session=session,
+        actor_id=signed_by,
+        action="signature.added",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
     count = select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
     return Cosigned(appeal_id, appeal.title, (await session.exec(count)).one())
 
 
 async def withdraw(
-    *, session: AsyncSession, appeal_id: int, organisation_id: int, now: datetime
+    *,
+    session: AsyncSession,
+    appeal_id: int,
+    organisation_id: int,
+    now: datetime,
+    actor_id: int | None = None,
 ) -> None:
     """Remove the organisation's signature while the appeal is open."""
     await _signable(session, appeal_id, now)
@@ -64,6 +77,13 @@ async def withdraw(
     )
     if removed.rowcount == 0:
         raise NotSigned(appeal_id=appeal_id, organisation=await _name(session, organisation_id))
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="signature.withdrawn",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
 
 
 async def _signable(session: AsyncSession, appeal_id: int, now: datetime) -> Appeal:

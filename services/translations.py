@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealTranslation
+from services import audit
 from services.appeals import find_appeal, tidy_wording
 from services.errors import TranslationIsOriginal
 
@@ -36,6 +37,13 @@ async def translate(
     if language == appeal.language:
         raise TranslationIsOriginal(appeal_id=appeal_id, language=language)
     title, text = tidy_wording(title, text)
+    await audit.record(
+        session=session,
+        actor_id=organiser_id,
+        action="appeal.translated",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
     existing = await _translation(session, appeal_id, language)
     if existing is not None:
         existing.title, existing.text = title, text

@@ -149,6 +149,7 @@ async def test_confirm_forgets_the_person_and_keeps_the_signature(
     # The scan below is able to find the id: before, it is in all these places.
     assert await columns_holding(database, PERSON) == {
         "account.telegram_id",
+        "actor.telegram_id",
         "contact.telegram_id",
         "invite.used_by",
         "signature.signed_by",

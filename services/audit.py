@@ -1,0 +1,168 @@
+"""The audit log: one entry per state change, each chained to the one before by its hash.
+
+Entries name people only by a pseudonymous actor ref. Forgetting a person deletes the
+mapping from their Telegram id to that ref, so their entries (and the chain) stay intact
+while nothing links them back to the person.
+"""
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Actor, AuditEntry
+
+GENESIS = "0" * 64
+PERSON = "person:"
+
+
+def entry_hash(
+    *, prev_hash: str, id: int, at: datetime, actor_ref: str | None, action: str, object: str
+) -> str:
+    """SHA-256 over the previous hash and a canonical JSON of the entry's own fields."""
+    fields = {
+        "id": id,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor_ref": actor_ref,
+        "action": action,
+        "object": object,
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+async def actor_ref(*, session: AsyncSession, telegram_id: int) -> str:
+    """The person's pseudonym in the log, created on first use."""
+    found = (await session.exec(select(Actor).where(Actor.telegram_id == telegram_id))).first()
+    if found is not None:
+        return found.ref
+    actor = Actor(telegram_id=telegram_id, ref=secrets.token_hex(16))
+    session.add(actor)
+    await session.flush()
+    return actor.ref
+
+
+async def person(*, session: AsyncSession, telegram_id: int) -> str:
+    """The object naming a person an action was done to, by their pseudonym."""
+    return PERSON + await actor_ref(session=session, telegram_id=telegram_id)
+
+
+async def record(
+    *, session: AsyncSession, actor_id: int | None, action: str, object: str, now: datetime
+) -> AuditEntry:
+    """Append an entry in the caller's transaction (it is undone if the change is).
+
+    Reading the last entry and appending after it must not interleave with another writer:
+    on SQLite every transaction starts with BEGIN IMMEDIATE (models/database.py), so writers
+    are serialised. PostgreSQL will need a lock here (e.g. pg_advisory_xact_lock); the unique
+    prev_hash makes a fork fail rather than pass unnoticed.
+    """
+    ref = None if actor_id is None else await actor_ref(session=session, telegram_id=actor_id)
+    last = (
+        await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1))
+    ).first()
+    entry_id = 1 if last is None else last.id + 1
+    prev_hash = GENESIS if last is None else last.hash
+    entry = AuditEntry(
+        id=entry_id,
+        at=now,
+        actor_ref=ref,
+        action=action,
+        object=object,
+        prev_hash=prev_hash,
+        hash=entry_hash(
+            prev_hash=prev_hash, id=entry_id, at=now, actor_ref=ref, action=action, object=object
+        ),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Line:
+    """An entry as organisers see it."""
+
+    id: int
+    at: datetime
+    action: str
+    # A person's object shows their Telegram id ("person:123"), or "person:forgotten".
+    object: str
+    # The actor's Telegram id; None with `forgotten` False: the command line acted.
+    actor_id: int | None
+    forgotten: bool
+
+
+async def latest(
+    *, session: AsyncSession, limit: int, offset: int = 0, object_prefix: str | None = None
+) -> list[Line]:
+    """The newest entries first; `object_prefix` keeps those about one thing ("appeal:3")
+    or under it ("appeal:3/...")."""
+    query = (
+        select(AuditEntry, Actor.telegram_id)
+        .outerjoin(Actor, col(Actor.ref) == col(AuditEntry.actor_ref))
+        .order_by(col(AuditEntry.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if object_prefix is not None:
+        query = query.where(
+            (col(AuditEntry.object) == object_prefix)
+            | col(AuditEntry.object).startswith(object_prefix + "/", autoescape=True)
+        )
+    rows = (await session.exec(query)).all()
+    refs = {e.object.removeprefix(PERSON) for e, _ in rows if e.object.startswith(PERSON)}
+    people = dict(
+        (
+            await session.exec(select(Actor.ref, Actor.telegram_id).where(col(Actor.ref).in_(refs)))
+        ).all()
+    )
+    lines = []
+    for entry, telegram_id in rows:
+        shown = entry.object
+        if shown.startswith(PERSON):
+            target = people.get(shown.removeprefix(PERSON))
+            shown = f"{PERSON}{target if target is not None else 'forgotten'}"
+        forgotten = entry.actor_ref is not None and telegram_id is None
+        lines.append(Line(entry.id, entry.at, entry.action, shown, telegram_id, forgotten))
+    return lines
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    entries: int
+    # The first entry whose fields or link to its predecessor no longer match its hash.
+    altered: int | None = None
+    # The first id missing from the sequence 1, 2, 3...
+    missing: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.altered is None and self.missing is None
+
+
+async def verify(*, session: AsyncSession) -> VerifyResult:
+    """Walk the chain from the first entry. Deleting the newest entries cannot be detected
+    from the log alone: compare the count with one kept elsewhere."""
+    expected_id, prev_hash, count = 1, GENESIS, 0
+    entries = await session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))
+    for entry in entries:
+        count += 1
+        if entry.id != expected_id:
+            return VerifyResult(count, missing=expected_id)
+        computed = entry_hash(
+            prev_hash=entry.prev_hash,
+            id=entry.id,
+            at=entry.at,
+            actor_ref=entry.actor_ref,
+            action=entry.action,
+            object=entry.object,
+        )
+        if entry.prev_hash != prev_hash or entry.hash != computed:
+            return VerifyResult(count, altered=entry.id)
+        expected_id, prev_hash = entry.id + 1, entry.hash
+    return VerifyResult(count)
