@@ -17,7 +17,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.i18n import Texts
 from bot.pacing import Pacer
-from handlers.announcements import render_announcement
+from handlers.announcements import render_announcement, render_reconfirmation
 from handlers.broadcasts import render_broadcast, render_report
 from handlers.phases import render_deadline_report, render_phase_start, render_reminder
 from models import Database, OutboxKind
@@ -230,6 +230,9 @@ class OutboxWorker:
             case OutboxKind.DEADLINE_REPORT:
                 assert message.payload is not None
                 return render_deadline_report(texts, message.payload), None
+            case OutboxKind.RECONFIRM:
+                assert message.payload is not None
+                return render_reconfirmation(texts, message.payload)
 
     async def _report_finished(self) -> None:
         """Tell each organiser, once, how their finished broadcast went."""

@@ -1,4 +1,7 @@
-"""Announcements of newly opened appeals, and their Co-sign button."""
+"""Announcements of newly opened appeals, and their Co-sign button; requests to re-confirm a
+signature after an appeal's text changed."""
+
+from typing import Any
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -9,7 +12,7 @@ from bot.i18n import Texts
 from handlers.appeals import sign_for_caller
 from handlers.caller import Call, button
 from models import Disclosure
-from services import appeals
+from services import appeals, signatures
 
 
 def render_announcement(
@@ -68,7 +71,85 @@ async def cancel(call: Call) -> None:
     await call.edit(call.texts.t("Not signed. /cosign {id} signs it later.", id=call.number()))
 
 
+def render_reconfirmation(
+    texts: Texts, payload: dict[str, Any]
+) -> tuple[Markup, InlineKeyboardMarkup]:
+    """What the contacts of an organisation that signed an earlier text receive."""
+    appeal_id, version = int(payload["appeal_id"]), int(payload["version"])
+    text = texts.t(
+        "Appeal #{id} “{title}” was changed (version {version}). {organisation}'s signature was "
+        "given on an earlier text: confirm it stands on the new one, or withdraw it. "
+        "/appeal {id} shows the new text.",
+        id=appeal_id,
+        title=payload["title"],
+        version=version,
+        organisation=payload["organisation"],
+    )
+    buttons = [
+        InlineKeyboardButton(
+            texts.plain("Confirm"), callback_data=f"reconfirm:{appeal_id}:{version}"
+        ),
+        InlineKeyboardButton(
+            texts.plain("Withdraw"), callback_data=f"reconfirm-withdraw:{appeal_id}"
+        ),
+    ]
+    return text, InlineKeyboardMarkup([buttons])
+
+
+@button("cosign")
+async def reconfirm(call: Call) -> None:
+    """The organisation's signature stands on the text the contact was shown."""
+    caller = call.caller
+    assert caller.organisation_id is not None
+    async with call.transaction() as session:
+        confirmed = await signatures.reconfirm(
+            session=session,
+            appeal_id=call.number(0),
+            organisation_id=caller.organisation_id,
+            actor_id=caller.telegram_id,
+            now=call.now(),
+            version=call.number(1),
+        )
+    await call.edit(
+        call.texts.t(
+            "{organisation}'s signature stands on appeal #{id} “{title}” as changed "
+            "(version {version}).",
+            organisation=caller.organisation_name,
+            id=confirmed.appeal_id,
+            title=confirmed.title,
+            version=confirmed.version,
+        )
+    )
+
+
+@button("cosign")
+async def withdraw_after_change(call: Call) -> None:
+    """The organisation does not sign the changed text."""
+    caller = call.caller
+    assert caller.organisation_id is not None
+    appeal_id = call.number()
+    async with call.transaction() as session:
+        await signatures.withdraw(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=caller.organisation_id,
+            now=call.now(),
+            actor_id=caller.telegram_id,
+        )
+    await call.edit(
+        call.texts.t(
+            "{organisation}'s signature of appeal #{id} is withdrawn.",
+            organisation=caller.organisation_name,
+            id=appeal_id,
+        )
+    )
+
+
 def register(app: CoalitionApplication) -> None:
     app.add_handler(CallbackQueryHandler(ask_to_confirm, pattern=r"^cosign:(\d+)$"))
     app.add_handler(CallbackQueryHandler(confirm, pattern=r"^cosign-confirm:(\d+)$"))
     app.add_handler(CallbackQueryHandler(cancel, pattern=r"^cosign-cancel:(\d+)$"))
+    app.add_handler(CallbackQueryHandler(reconfirm, pattern=r"^reconfirm:(\d+):(\d+)$"))
+    app.add_handler(
+        CallbackQueryHandler(withdraw_after_change, pattern=r"^reconfirm-withdraw:(\d+)$")
+    )

@@ -89,6 +89,14 @@ async def status(call: Call) -> None:
             "{n} organisation has signed.", "{n} organisations have signed.", found.signatures
         ),
     ]
+    if found.awaiting_reconfirmation:
+        lines.append(
+            texts.t(
+                "{current} on the current text; {awaiting} await re-confirmation.",
+                current=found.on_current_version,
+                awaiting=found.awaiting_reconfirmation,
+            )
+        )
     if caller.is_contact:
         organisation = caller.organisation_name
         if found.own_disclosure is Disclosure.PUBLIC:

@@ -15,11 +15,14 @@ from handlers.menu import N_
 from services import exports
 from services.exports import Signatories
 
-CSV_COLUMNS = ("organisation", "country", "signed_at_utc", "disclosure")
+CSV_COLUMNS = (
+    "organisation", "country", "signed_at_utc", "disclosure", "version", "awaiting_reconfirmation",
+)  # fmt: skip
 
 
 def signatures_csv(found: Signatories) -> bytes:
-    """One row per signature; anonymous ones are counted with their name and country empty."""
+    """One row per signature; anonymous ones are counted with their name and country empty.
+    Signatures given on an earlier text are listed too, marked as awaiting re-confirmation."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -30,6 +33,8 @@ def signatures_csv(found: Signatories) -> bytes:
                 s.country or "",
                 s.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
                 s.disclosure.value,
+                s.version,
+                "yes" if found.awaiting_reconfirmation(s) else "no",
             ]
         )
     # A byte-order mark, so that spreadsheet programs read the names' accents and Cyrillic.
@@ -76,6 +81,16 @@ async def export(call: Call) -> None:
         len(found.signatures),
         id=appeal_id,
     )
+    awaiting = len(found.signatures) - len(found.on_current_version)
+    if awaiting:
+        caption = call.texts.tn(
+            "{caption} {n} of them awaits re-confirmation of the current text and is left "
+            "out of the letter.",
+            "{caption} {n} of them await re-confirmation of the current text and are left "
+            "out of the letter.",
+            awaiting,
+            caption=caption,
+        )
     if not found.wording.translated and found.wording.language != language:
         caption = call.texts.t(
             "{caption} The letter's text is in {written}: there is no translation into {asked}.",

@@ -50,6 +50,7 @@ MENU = (
     MenuEntry("unsubscribe", N_("Stop receiving updates"), Audience.CONTACT),
     MenuEntry("invite", N_("Invite an organisation"), Audience.ORGANISER),
     MenuEntry("newappeal", N_("Draft a new appeal"), Audience.ORGANISER),
+    MenuEntry("edit", N_("Change an appeal's text"), Audience.ORGANISER),
     MenuEntry("translate", N_("Add an appeal's wording in another language"), Audience.ORGANISER),
     MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
     MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),

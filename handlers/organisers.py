@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from markupsafe import Markup
 from telegram.ext import CommandHandler
 
 from bot.config import LANGUAGES
@@ -73,6 +74,61 @@ async def new_appeal(call: Call) -> None:
             title=appeal.title,
         )
     )
+
+
+@command(
+    "edit",
+    usage=N_("/edit ID NEW TITLE, with the appeal's new text on the following lines"),
+)
+async def edit(call: Call) -> None:
+    """Change a draft's wording, or give an open appeal a new version of its text."""
+    first_line, _, text = call.body.partition("\n")
+    words = first_line.split(maxsplit=1)
+    if len(words) < 2:
+        raise UsageError()
+    appeal_id = call.number()
+    async with call.transaction() as session:
+        edited = await appeals.edit_appeal(
+            session=session,
+            appeal_id=appeal_id,
+            title=words[1],
+            text=text,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
+        )
+    texts = call.texts
+    if edited.version == 1:  # a draft: nobody has signed it
+        lines = [
+            texts.t(
+                "Appeal #{id} “{title}” now has the new text.", id=appeal_id, title=edited.title
+            )
+        ]
+    else:
+        lines = [
+            texts.t(
+                "Appeal #{id} “{title}” now has the new text (version {version}).",
+                id=appeal_id,
+                title=edited.title,
+                version=edited.version,
+            )
+        ]
+    if edited.reconfirm_organisations:
+        lines.append(
+            texts.tn(
+                "{n} organisation signed an earlier text: its contacts are asked to re-confirm.",
+                "{n} organisations signed an earlier text: their contacts are asked to re-confirm.",
+                edited.reconfirm_organisations,
+            )
+        )
+    if edited.dropped_translations:
+        lines.append(
+            texts.t(
+                "Its translations were of the old text and are removed: /translate adds them again."
+            )
+        )
+    if edited.reconfirm_organisations:
+        call.context.resources.wake_outbox()
+    await call.reply(Markup("\n").join(lines))
 
 
 @command(
@@ -155,6 +211,7 @@ def register(app: CoalitionApplication) -> None:
     for name, callback in (
         ("invite", invite),
         ("newappeal", new_appeal),
+        ("edit", edit),
         ("translate", translate),
         ("publish", publish),
         ("close", close),

@@ -35,6 +35,7 @@ from services.errors import (
     RequestNotFound,
     TimeInPast,
     TranslationIsOriginal,
+    VersionSuperseded,
 )
 
 
@@ -86,6 +87,13 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
                 "{organisation} has not signed appeal #{id}.",
                 organisation=organisation,
                 id=appeal_id,
+            )
+        case VersionSuperseded(appeal_id=appeal_id, version=version):
+            return texts.t(
+                "Appeal #{id} was changed again after version {version}: nothing was confirmed. "
+                "/appeal {id} shows its current text.",
+                id=appeal_id,
+                version=version,
             )
         case NotAContact():
             return texts.t(

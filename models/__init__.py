@@ -17,6 +17,7 @@ from models.appeal import (  # noqa: E402
     Appeal,
     AppealState,
     AppealTranslation,
+    AppealVersion,
     Disclosure,
     Signature,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Appeal",
     "AppealState",
     "AppealTranslation",
+    "AppealVersion",
     "AuditEntry",
     "Broadcast",
     "BroadcastState",

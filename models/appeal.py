@@ -49,6 +49,22 @@ class Appeal(SQLModel, table=True):
     phase_id: int | None = Field(default=None, foreign_key="phase.id", index=True)
     # When it stops taking signatures and closes by itself.
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Which wording the title and text are: 1 when published, one more for each /edit after.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class AppealVersion(SQLModel, table=True):
+    """A superseded wording of an open appeal: what older signatures were given on."""
+
+    __tablename__ = "appeal_version"
+    __table_args__ = (UniqueConstraint("appeal_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id", index=True)
+    version: int
+    title: str = Field(max_length=TITLE_MAX)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AppealTranslation(SQLModel, table=True):
@@ -77,3 +93,5 @@ class Signature(SQLModel, table=True):
     # Who tapped, for the audit; emptied by /forget, the signature stays the organisation's.
     signed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The appeal's version this signature was given on (or last re-confirmed on).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})

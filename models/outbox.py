@@ -39,6 +39,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     PHASE_START = "phase_start"
     DEADLINE_REPORT = "deadline_report"
+    RECONFIRM = "reconfirm"  # an appeal's text changed under an organisation's signature
 
 
 class Delivery(StrEnum):

@@ -3,15 +3,25 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Appeal, AppealState, Disclosure, Organisation, OutboxKind, Signature
+from models import (
+    Appeal,
+    AppealState,
+    AppealTranslation,
+    AppealVersion,
+    Disclosure,
+    Organisation,
+    OutboxKind,
+    Signature,
+)
 from models.appeal import TITLE_MAX
 from models.database import stored_id
 from services import audit, outbox
 from services.errors import (
+    AppealClosed,
     AppealNotFound,
     AppealStateConflict,
     AppealTextMissing,
@@ -35,7 +45,13 @@ class AppealStatus:
     signatures: int
     # How the asking organisation signed, or None if it has not (or the asker has none).
     own_disclosure: Disclosure | None
+    # Public signatures on the current version only: nobody is named under a text they
+    # never saw.
     public_signatories: list[str]
+    # Signatures on the appeal's current text, and those given on an earlier one that
+    # wait for their organisation to re-confirm (or withdraw) them.
+    on_current_version: int
+    awaiting_reconfirmation: int
 
 
 def tidy_wording(title: str, text: str) -> tuple[str, str]:
@@ -65,6 +81,75 @@ async def create_appeal(
         now=appeal.created_at,
     )
     return appeal
+
+
+@dataclass(frozen=True)
+class Edited:
+    appeal_id: int
+    title: str
+    version: int
+    # Organisations whose signature is on an earlier version, asked to re-confirm it.
+    reconfirm_organisations: int
+    # Translations of the old text, removed: they no longer say what the appeal says.
+    dropped_translations: int = 0
+
+
+async def edit_appeal(
+    *, session: AsyncSession, appeal_id: int, title: str, text: str, actor_id: int, now: datetime
+) -> Edited:
+    """Change an appeal's wording. A draft's is replaced in place; an open appeal gets a new
+    version (the old wording is kept), its translations are dropped, and the organisations
+    that signed an earlier version are asked to re-confirm. A closed appeal stays as signed."""
+    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    if appeal.state is AppealState.CLOSED:
+        raise AppealClosed(appeal_id=appeal_id)
+    title, text = tidy_wording(title, text)
+    reconfirm, dropped = 0, 0
+    if appeal.state is AppealState.OPEN:
+        session.add(
+            AppealVersion(
+                appeal_id=appeal_id,
+                version=appeal.version,
+                title=appeal.title,
+                text=appeal.text,
+                created_at=now,
+            )
+        )
+        appeal.version += 1
+        removed = await session.exec(
+            delete(AppealTranslation).where(col(AppealTranslation.appeal_id) == appeal_id)
+        )
+        dropped = int(removed.rowcount)
+        behind = (
+            await session.exec(
+                select(Organisation.id, Organisation.name)
+                .join(Signature, col(Signature.organisation_id) == col(Organisation.id))
+                .where(Signature.appeal_id == appeal_id, Signature.version < appeal.version)
+                .order_by(col(Organisation.id))
+            )
+        ).all()
+        payload = {"appeal_id": appeal_id, "version": appeal.version, "title": title}
+        for organisation_id, name in behind:
+            # No appeal_id on the row: a second edit asks the same contacts again, and the
+            # outbox allows one row per kind, appeal and recipient.
+            await outbox.enqueue(
+                session=session,
+                kind=OutboxKind.RECONFIRM,
+                organisation_id=organisation_id,
+                payload={**payload, "organisation": name},
+                now=now,
+            )
+        reconfirm = len(behind)
+    appeal.title, appeal.text = title, text
+    session.add(appeal)
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="appeal.edited",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
+    return Edited(appeal_id, title, appeal.version, reconfirm, dropped)
 
 
 async def find_appeal(*, session: AsyncSession, appeal_id: int, include_drafts: bool) -> Appeal:
@@ -149,19 +234,35 @@ async def appeal_status(
     organisation_id: int | None,
     include_drafts: bool,
 ) -> AppealStatus:
-    """Title, state, count, whether the asker's organisation signed, and the public names."""
+    """Title, state, counts (all, on the current text, awaiting re-confirmation), whether the
+    asker's organisation signed, and the public names on the current text."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=include_drafts)
     rows = (
         await session.exec(
-            select(Signature.organisation_id, Signature.disclosure, Organisation.name)
+            select(
+                Signature.organisation_id,
+                Signature.disclosure,
+                Signature.version,
+                Organisation.name,
+            )
             .join(Organisation, col(Organisation.id) == col(Signature.organisation_id))
             .where(Signature.appeal_id == appeal_id)
             .order_by(col(Signature.signed_at), col(Signature.id))
         )
     ).all()
-    own = next((Disclosure(d) for org_id, d, _ in rows if org_id == organisation_id), None)
-    public = [name for _, d, name in rows if d is Disclosure.PUBLIC]
-    return AppealStatus(stored_id(appeal.id), appeal.title, appeal.state, len(rows), own, public)
+    own = next((Disclosure(d) for org_id, d, _, _ in rows if org_id == organisation_id), None)
+    current = [(d, name) for _, d, version, name in rows if version == appeal.version]
+    public = [name for d, name in current if d is Disclosure.PUBLIC]
+    return AppealStatus(
+        stored_id(appeal.id),
+        appeal.title,
+        appeal.state,
+        len(rows),
+        own,
+        public,
+        on_current_version=len(current),
+        awaiting_reconfirmation=len(rows) - len(current),
+    )
 
 
 async def _count_signatures(session: AsyncSession, appeal_id: int) -> int:

@@ -81,6 +81,14 @@ class NotSigned(Refusal):
 
 
 @dataclass
+class VersionSuperseded(Refusal):
+    """A re-confirmation of a text that has since been changed again."""
+
+    appeal_id: int
+    version: int
+
+
+@dataclass
 class NotAContact(Refusal):
     """Only contacts of member organisations have subscriptions and signatures."""
 

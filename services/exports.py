@@ -18,22 +18,34 @@ class SignedBy:
     country: str | None
     signed_at: datetime
     disclosure: Disclosure
+    # The appeal's version it was given on (or last re-confirmed on).
+    version: int = 1
 
 
 @dataclass(frozen=True)
 class Signatories:
     appeal: Appeal
     wording: Wording  # in the letter's language where a translation exists
-    signatures: list[SignedBy]
+    signatures: list[SignedBy]  # every one, on whichever version
+
+    def awaiting_reconfirmation(self, signature: SignedBy) -> bool:
+        """Given on an earlier text, not yet re-confirmed on the current one."""
+        return signature.version != self.appeal.version
+
+    @property
+    def on_current_version(self) -> list[SignedBy]:
+        """The signatures the letter counts: nobody signs a text they never saw."""
+        return [s for s in self.signatures if not self.awaiting_reconfirmation(s)]
 
     @property
     def named_in_letter(self) -> list[SignedBy]:
-        """Public and private signatories: the letter goes to the addressees only."""
-        return [s for s in self.signatures if s.disclosure is not Disclosure.ANONYMOUS]
+        """Public and private signatories of the current text: the letter goes to the
+        addressees only."""
+        return [s for s in self.on_current_version if s.disclosure is not Disclosure.ANONYMOUS]
 
     @property
     def unnamed(self) -> int:
-        return sum(s.disclosure is Disclosure.ANONYMOUS for s in self.signatures)
+        return sum(s.disclosure is Disclosure.ANONYMOUS for s in self.on_current_version)
 
 
 async def signatories(*, session: AsyncSession, appeal_id: int, language: str) -> Signatories:
@@ -52,6 +64,7 @@ async def signatories(*, session: AsyncSession, appeal_id: int, language: str) -
             country=None if s.disclosure is Disclosure.ANONYMOUS else o.country,
             signed_at=s.signed_at,
             disclosure=s.disclosure,
+            version=s.version,
         )
         for s, o in rows
     ]

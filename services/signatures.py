@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Appeal, AppealState, Disclosure, Organisation, Signature
 from services import audit
 from services.appeals import find_appeal
-from services.errors import AlreadySigned, AppealNotOpen, NotSigned
+from services.errors import AlreadySigned, AppealNotOpen, NotSigned, VersionSuperseded
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ async def cosign(
         disclosure=disclosure,
         signed_by=signed_by,
         signed_at=now,
+        version=appeal.version,  # the text the signer was shown
     )
     try:
         # The unique constraint decides between concurrent taps; the savepoint keeps the
@@ -84,6 +85,47 @@ async def withdraw(
         object=f"appeal:{appeal_id}",
         now=now,
     )
+
+
+@dataclass(frozen=True)
+class Reconfirmed:
+    appeal_id: int
+    title: str
+    version: int
+
+
+async def reconfirm(
+    *,
+    session: AsyncSession,
+    appeal_id: int,
+    organisation_id: int,
+    actor_id: int | None,
+    now: datetime,
+    version: int | None = None,
+) -> Reconfirmed:
+    """The organisation's signature stands on the appeal's current text. `version`: the one
+    the confirming person was shown; if the text changed again since, nothing is confirmed."""
+    appeal = await _signable(session, appeal_id, now)
+    if version is not None and version != appeal.version:
+        raise VersionSuperseded(appeal_id=appeal_id, version=version)
+    moved = await session.exec(
+        update(Signature)
+        .where(
+            col(Signature.appeal_id) == appeal_id,
+            col(Signature.organisation_id) == organisation_id,
+        )
+        .values(version=appeal.version)
+    )
+    if moved.rowcount == 0:
+        raise NotSigned(appeal_id=appeal_id, organisation=await _name(session, organisation_id))
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="signature.reconfirmed",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
+    return Reconfirmed(appeal_id, appeal.title, appeal.version)
 
 
 async def _signable(session: AsyncSession, appeal_id: int, now: datetime) -> Appeal:

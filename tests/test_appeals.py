@@ -206,6 +206,8 @@ async def test_status_counts_anonymous_signatures_but_names_only_public_ones(
         signatures=3,
         own_disclosure=Disclosure.ANONYMOUS,
         public_signatories=["Memorial", "Viasna"],
+        on_current_version=3,
+        awaiting_reconfirmation=0,
     )
     assert statuses[memorial].own_disclosure is Disclosure.PUBLIC
     assert statuses[silent].own_disclosure is None

@@ -59,11 +59,14 @@ async def test_the_export_is_a_csv_and_a_letter_in_the_chosen_language(
         "there is no translation into Français."
     )
     rows = list(csv.reader(io.StringIO(signatures.document.content.decode("utf-8-sig"))))
-    assert rows[0] == ["organisation", "country", "signed_at_utc", "disclosure"]
-    assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
-        ("Memorial", "Russia", "public"),
-        ("Crimean Human Rights Group", "Ukraine", "private"),
-        ("", "", "anonymous"),  # counted, named nowhere, not even here
+    assert rows[0] == [
+        "organisation", "country", "signed_at_utc", "disclosure", "version",
+        "awaiting_reconfirmation",
+    ]  # fmt: skip
+    assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows[1:]] == [
+        ("Memorial", "Russia", "public", "1", "no"),
+        ("Crimean Human Rights Group", "Ukraine", "private", "1", "no"),
+        ("", "", "anonymous", "1", "no"),  # counted, named nowhere, not even here
     ]
 
     assert letter_message.document is not None
