@@ -31,7 +31,7 @@ async def show(call: Call) -> None:
         elif line.forgotten:
             actor = texts.t("a forgotten person")
         else:
-            actor = texts.t("the command line")
+            actor = texts.t("no one: the schedule or the command line")
         shown.append(
             texts.t(
                 "{at} UTC · {action} · {object} · by {actor}",

@@ -92,7 +92,8 @@ class Line:
     action: str
     # A person's object shows their Telegram id ("person:123"), or "person:forgotten".
     object: str
-    # The actor's Telegram id; None with `forgotten` False: the command line acted.
+    # The actor's Telegram id; None with `forgotten` False: no person acted (the schedule, the
+    # command line).
     actor_id: int | None
     forgotten: bool
 

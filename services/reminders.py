@@ -27,7 +27,7 @@ from models import (
     Signature,
 )
 from models.database import stored_id
-from services import outbox
+from services import audit, outbox
 from services.appeals import find_appeal
 from services.errors import AppealNotOpen
 
@@ -135,6 +135,13 @@ async def _close_at_deadlines(
             kind=OutboxKind.DEADLINE_REPORT,
             recipients=organiser_ids | frozenset(promoted.all()),
             payload=payload,
+            now=now,
+        )
+        await audit.record(
+            session=session,
+            actor_id=None,
+            action="appeal.closed",
+            object=f"appeal:{appeal_id}",
             now=now,
         )
         fired.closed.append(appeal_id)

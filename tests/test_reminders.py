@@ -14,6 +14,7 @@ import pytest
 from models import (
     Appeal,
     AppealState,
+    AuditEntry,
     Database,
     Delivery,
     Occasion,
@@ -717,6 +718,21 @@ async def test_a_deadline_passed_long_ago_still_closes_the_appeal(database: Data
     assert await queued(database, OutboxKind.REMINDER) == []
     assert (await fire(database, back + MINUTE)).closed == []
     assert len(await queued(database, OutboxKind.DEADLINE_REPORT)) == 2
+
+
+async def test_closing_at_the_deadline_is_recorded_in_the_audit_log_by_no_person(
+    database: Database,
+) -> None:
+    c = await coalition(database)
+    await deadline(database, c.torture)
+
+    await fire(database, DEADLINE)
+
+    entries = await stored(database, AuditEntry)
+    [closed] = [
+        e for e in entries if (e.action, e.object) == ("appeal.closed", f"appeal:{c.torture}")
+    ]
+    assert (closed.actor_ref, closed.at) == (None, DEADLINE)
 
 
 async def test_an_appeal_without_a_deadline_never_closes_by_itself(database: Database) -> None:
