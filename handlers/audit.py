@@ -1,14 +1,15 @@
-"""Organisers read the audit log: who changed what, and when."""
+"""Organisers read the audit log: who changed what, and when, a page at a time."""
 
 from markupsafe import Markup
-from telegram.ext import CommandHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
+from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
 from handlers.menu import N_
 from services import audit
 
-SHOWN = 20
+PAGE = 20
 
 
 @command("audit", usage=N_("/audit [APPEAL_ID]"))
@@ -16,16 +17,30 @@ async def show(call: Call) -> None:
     """The latest entries, or only those about one appeal (its signatures included)."""
     if len(call.args) > 1:
         raise UsageError()
-    appeal_id = call.number() if call.args else None
+    await _page(call, appeal_id=call.number() if call.args else None, offset=0)
+
+
+@button("audit")
+async def older(call: Call) -> None:
+    """The page of entries before the one shown."""
+    # The pattern let only digits through; 0 stands for "every appeal".
+    appeal_id, offset = int(call.args[0]), int(call.args[1])
+    await _page(call, appeal_id=appeal_id or None, offset=offset)
+
+
+async def _page(call: Call, *, appeal_id: int | None, offset: int) -> None:
     prefix = None if appeal_id is None else f"appeal:{appeal_id}"
     async with call.transaction() as session:
-        lines = await audit.latest(session=session, limit=SHOWN, object_prefix=prefix)
+        # One more than a page: whether there are older entries to offer.
+        lines = await audit.latest(
+            session=session, limit=PAGE + 1, offset=offset, object_prefix=prefix
+        )
     texts = call.texts
     if not lines:
         await call.reply(texts.t("Nothing has been recorded yet."))
         return
     shown = []
-    for line in lines:
+    for line in lines[:PAGE]:
         if line.actor_id is not None:
             actor = Markup(str(line.actor_id))
         elif line.forgotten:
@@ -41,9 +56,15 @@ async def show(call: Call) -> None:
                 actor=actor,
             )
         )
+    more = None
+    if len(lines) > PAGE:
+        data = f"audit-older:{appeal_id or 0}:{offset + PAGE}"
+        label = texts.plain("Older entries")
+        more = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
     # Who did what is for the organisers only: not to be forwarded.
-    await call.reply(Markup("\n").join(shown), protect=True)
+    await call.reply(Markup("\n").join(shown), more, protect=True)
 
 
 def register(app: CoalitionApplication) -> None:
     app.add_handler(CommandHandler("audit", show, filters=PRIVATE_MESSAGES))
+    app.add_handler(CallbackQueryHandler(older, pattern=r"^audit-older:(\d+):(\d+)$"))

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import text
 
-from bot.local_api import LocalBotApi
+from bot.local_api import LocalBotApi, SentMessage
 from models import AuditEntry, Database
 from services import audit
 from services.audit import VerifyResult
@@ -167,3 +167,21 @@ async def test_the_command_line_verifies_the_log(
         "",
         "The audit log is broken: entry 2 is missing.",
     )
+
+
+async def test_the_log_is_read_a_page_at_a_time(api: LocalBotApi, organiser: Someone) -> None:
+    for n in range(25):
+        await organiser.says(f"/invite Organisation {n}")
+    first = await shown_message(organiser, "/audit")
+    assert len(first.text.splitlines()) == 20
+    assert first.text.splitlines()[0].endswith("· invite.issued · organisation:25 · by 1000")
+    organiser.press(first, "Older entries")
+    older = await organiser.next_message()
+    assert len(older.text.splitlines()) == 5
+    assert older.text.splitlines()[-1].endswith("· invite.issued · organisation:1 · by 1000")
+    assert older.buttons() == []
+
+
+async def shown_message(organiser: Someone, command: str) -> SentMessage:
+    organiser.api.push_message(organiser.person, command)
+    return await organiser.next_message()
