@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     Account,
     Appeal,
+    AppealTranslation,
     Broadcast,
     BroadcastState,
     Contact,
@@ -127,13 +128,19 @@ async def due(
             col(OutboxMessage.broadcast_id),
             col(Broadcast.text),
             col(OutboxMessage.appeal_id),
-            col(Appeal.title),
+            # The title in the recipient's language where the appeal was translated into it.
+            func.coalesce(col(AppealTranslation.title), col(Appeal.title)).label("title"),
             col(Account.timezone),
             col(OutboxMessage.payload),
         )
         .outerjoin(Account, col(Account.telegram_id) == col(OutboxMessage.recipient_id))
         .outerjoin(Broadcast, col(Broadcast.id) == col(OutboxMessage.broadcast_id))
         .outerjoin(Appeal, col(Appeal.id) == col(OutboxMessage.appeal_id))
+        .outerjoin(
+            AppealTranslation,
+            (col(AppealTranslation.appeal_id) == col(OutboxMessage.appeal_id))
+            & (col(AppealTranslation.language) == col(Account.language)),
+        )
         .where(
             col(OutboxMessage.delivery) == Delivery.PENDING,
             col(OutboxMessage.not_before) <= now,

@@ -80,3 +80,18 @@ async def test_translation_refusals_change_nothing(organiser: Someone, database:
     ):
         assert await organiser.says(sends) == reply
     assert await snapshot(database) == before
+
+
+async def test_the_announcement_is_in_each_members_language(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    appeal_id = appeal_number(await organiser.says(f"/newappeal {TITLE_EN}\nEnglish text."))
+    await organiser.says(f"/translate {appeal_id} fr {TITLE_FR}\nTexte français.")
+    claire = Someone(api, 2001, "Claire", "fr")
+    await claire.says(f"/join {invite_code(await organiser.says('/invite Ligue'))}")
+    taras = Someone(api, 2002, "Taras", "uk")
+    await taras.says(f"/join {invite_code(await organiser.says('/invite ZMINA'))}")
+    await organiser.says(f"/publish {appeal_id}")
+    assert (await claire.next_message()).text.startswith(f"Nouvel appel #{appeal_id} : {TITLE_FR}")
+    # No Ukrainian translation: the title as written.
+    assert (await taras.next_message()).text.startswith(f"Нове звернення #{appeal_id}: {TITLE_EN}")
