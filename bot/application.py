@@ -17,6 +17,7 @@ from bot.outbox import OutboxWorker
 from handlers import (
     announcements,
     appeals,
+    approvals,
     audit,
     broadcasts,
     errors,
@@ -124,6 +125,7 @@ def build_application(
     announcements.register(app)  # buttons only: callback queries, not messages
     privacy.register(app)
     join_requests.register(app)
+    approvals.register(app)  # buttons only
     audit.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

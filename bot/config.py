@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     # A reminder missed while the bot was down still goes out if it is less late than this.
     reminder_grace: Annotated[timedelta, NoDecode] = timedelta(hours=6)
+    # Four eyes: 2 holds a broadcast to all members and a promotion until a second organiser
+    # approves; 1 lets the sender's own confirmation suffice.
+    approvals_required: int = Field(default=1, ge=1, le=2)
 
     @field_validator("organiser_ids", mode="before")
     @classmethod

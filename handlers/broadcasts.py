@@ -6,8 +6,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import Texts
+from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
 from handlers.menu import N_
+from services import approvals as services_approvals
 from services import broadcasts
 from services.broadcasts import DeliveryReport
 
@@ -71,6 +73,9 @@ async def broadcast(call: Call) -> None:
 async def send(call: Call) -> None:
     """Queue the previewed broadcast for every subscribed member."""
     broadcast_id = call.number()
+    if approvals.two_needed(call):
+        await _ask_for_approval(call, broadcast_id)
+        return
     async with call.transaction() as session:
         recipients = await broadcasts.queue_broadcast(
             session=session,
@@ -87,6 +92,28 @@ async def send(call: Call) -> None:
             id=broadcast_id,
         )
     )
+    notice = approvals.broadcast_notice(call, broadcast_id, recipients)
+    await approvals.tell_organisers(call, notice, exclude={call.caller.telegram_id})
+
+
+async def _ask_for_approval(call: Call, broadcast_id: int) -> None:
+    """APPROVALS_REQUIRED=2: the draft waits for a second organiser's Approve."""
+    async with call.transaction() as session:
+        requested = await services_approvals.request_broadcast(
+            session=session,
+            broadcast_id=broadcast_id,
+            requested_by=call.caller.telegram_id,
+            now=call.now(),
+        )
+    await call.edit(
+        call.texts.t(
+            "Broadcast #{id} is waiting for a second organiser to approve it. "
+            "I will tell you what they decide.",
+            id=broadcast_id,
+        )
+    )
+    wording = approvals.broadcast_request(call, broadcast_id, requested)
+    await approvals.ask_second_organiser(call, requested, wording)
 
 
 @button("broadcast")

@@ -61,7 +61,7 @@ async def _ask(
     text = texts.t(
         "<b>Join request #{id}</b>\n{person} asks to become a contact of {organisation}.",
         id=request_id,
-        person=_person(texts, requester),
+        person=person_named(texts, requester),
         organisation=organisation,
     )
     buttons = InlineKeyboardMarkup(
@@ -120,7 +120,7 @@ async def _decide(call: Call, *, approve: bool) -> None:
         return
     user = call.update.effective_user
     assert user is not None
-    organiser = _person(texts, user)
+    organiser = person_named(texts, user)
     if decided.approved:
         outcome = texts.t(
             "Join request #{id} approved by {organiser}: {requester} is now a contact of "
@@ -169,7 +169,7 @@ async def _tell_requester(call: Call, decided: Decided) -> None:
         log.warning("join request %s: requester not told: %s", decided.request_id, error)
 
 
-def _person(texts: Texts, user: User) -> Markup:
+def person_named(texts: Texts, user: User) -> Markup:
     """Someone as Telegram names them now (names are never stored), with their id."""
     if user.username:
         return texts.t(

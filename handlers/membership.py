@@ -4,8 +4,10 @@ from markupsafe import Markup
 from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
+from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
 from handlers.menu import N_, show_menu
+from services import approvals as services_approvals
 from services import membership
 
 
@@ -74,6 +76,25 @@ async def promote(call: Call) -> None:
     """Make someone an organiser."""
     telegram_id = call.telegram_id()
     settings = call.context.resources.settings
+    if approvals.two_needed(call):
+        async with call.transaction() as session:
+            requested = await services_approvals.request_promotion(
+                session=session,
+                telegram_id=telegram_id,
+                configured=settings.organiser_ids,
+                requested_by=call.caller.telegram_id,
+                now=call.now(),
+            )
+        await call.reply(
+            call.texts.t(
+                "Making {id} an organiser is waiting for a second organiser to approve it. "
+                "I will tell you what they decide.",
+                id=telegram_id,
+            )
+        )
+        wording = approvals.promotion_request(call, telegram_id, requested)
+        await approvals.ask_second_organiser(call, requested, wording)
+        return
     async with call.transaction() as session:
         await membership.promote(
             session=session,
@@ -85,6 +106,8 @@ async def promote(call: Call) -> None:
         )
     await _refresh_menu(call, telegram_id)
     await call.reply(call.texts.t("{id} is now an organiser.", id=telegram_id))
+    notice = approvals.promotion_notice(call, telegram_id)
+    await approvals.tell_organisers(call, notice, exclude={call.caller.telegram_id, telegram_id})
 
 
 @command("demote", usage=N_("/demote USER_ID"))

@@ -14,6 +14,8 @@ from services.errors import (
     AppealStateConflict,
     AppealTextMissing,
     AppealTitleInvalid,
+    ApprovalAlreadyDecided,
+    ApprovalNotFound,
     BroadcastAlreadyQueued,
     BroadcastCancelled,
     BroadcastNotFound,
@@ -33,6 +35,7 @@ from services.errors import (
     RequestAlreadyDecided,
     RequestAlreadyPending,
     RequestNotFound,
+    SecondOrganiserNeeded,
     TimeInPast,
     TranslationIsOriginal,
     VersionSuperseded,
@@ -150,4 +153,15 @@ def word_refusal(texts: Texts, refusal: Refusal) -> Markup:
             return texts.t("Join request #{id} has already been approved.", id=request_id)
         case RequestAlreadyDecided(request_id=request_id):
             return texts.t("Join request #{id} has already been rejected.", id=request_id)
+        case ApprovalNotFound(approval_id=approval_id):
+            return texts.t("There is no approval #{id}.", id=approval_id)
+        case ApprovalAlreadyDecided(approval_id=approval_id, approved=True):
+            return texts.t("Approval #{id} has already been approved.", id=approval_id)
+        case ApprovalAlreadyDecided(approval_id=approval_id):
+            return texts.t("Approval #{id} has already been rejected.", id=approval_id)
+        case SecondOrganiserNeeded(approval_id=approval_id):
+            return texts.t(
+                "You asked for approval #{id}: a second organiser must approve it.",
+                id=approval_id,
+            )
     raise TypeError(f"no wording for {refusal!r}")

@@ -21,6 +21,7 @@ from models.appeal import (  # noqa: E402
     Disclosure,
     Signature,
 )
+from models.approval import Approval, ApprovalAction  # noqa: E402
 from models.audit import Actor, AuditEntry  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.invite import Invite  # noqa: E402
@@ -42,6 +43,8 @@ __all__ = [
     "AppealState",
     "AppealTranslation",
     "AppealVersion",
+    "Approval",
+    "ApprovalAction",
     "AuditEntry",
     "Broadcast",
     "BroadcastState",

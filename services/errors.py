@@ -183,3 +183,23 @@ class RequestAlreadyDecided(Refusal):
 
     request_id: int
     approved: bool
+
+
+@dataclass
+class ApprovalNotFound(Refusal):
+    approval_id: int
+
+
+@dataclass
+class ApprovalAlreadyDecided(Refusal):
+    """Another organiser (or an earlier tap) decided the approval first."""
+
+    approval_id: int
+    approved: bool
+
+
+@dataclass
+class SecondOrganiserNeeded(Refusal):
+    """With APPROVALS_REQUIRED=2, whoever asked for an action cannot approve it too."""
+
+    approval_id: int

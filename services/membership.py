@@ -93,14 +93,20 @@ async def promote(
     actor_id: int | None = None,
     now: datetime | None = None,
 ) -> None:
-    if telegram_id in configured:
-        raise AlreadyOrganiser(telegram_id=telegram_id)
+    await refuse_if_organiser(session=session, telegram_id=telegram_id, configured=configured)
     account = await ensure_account(session=session, telegram_id=telegram_id, language=language)
-    if account.organiser:
-        raise AlreadyOrganiser(telegram_id=telegram_id)
     account.organiser = True
     session.add(account)
     await _record(session, actor_id, "organiser.promoted", telegram_id, now)
+
+
+async def refuse_if_organiser(
+    *, session: AsyncSession, telegram_id: int, configured: frozenset[int]
+) -> None:
+    """Someone promoted already, or named in ORGANISER_IDS, cannot be promoted."""
+    account = await session.get(Account, telegram_id)
+    if telegram_id in configured or (account is not None and account.organiser):
+        raise AlreadyOrganiser(telegram_id=telegram_id)
 
 
 async def demote(

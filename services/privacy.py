@@ -17,6 +17,7 @@ from models import (
     Actor,
     Appeal,
     AppealTranslation,
+    Approval,
     Broadcast,
     Contact,
     Delivery,
@@ -60,6 +61,9 @@ EMPTIED_COLUMNS: tuple[Column[Any], ...] = (
     _column(Phase, "created_by"),
     _column(AppealTranslation, "created_by"),
     _column(JoinRequest, "decided_by"),
+    _column(Approval, "subject_id"),
+    _column(Approval, "requested_by"),
+    _column(Approval, "decided_by"),
 )
 PERSON_COLUMNS = frozenset(ERASED_ROWS + EMPTIED_COLUMNS)
 
