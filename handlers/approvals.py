@@ -15,7 +15,7 @@ from handlers.caller import Call, button, identify_account
 from handlers.join_requests import person_named
 from handlers.menu import show_menu
 from models import ApprovalAction
-from services import approvals, join_requests
+from services import approvals, membership
 from services.approvals import Decision, Requested
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ async def _tell_requester(call: Call, decision: Decision, requester_id: int) -> 
 
 async def _organisers(call: Call, *, exclude: set[int]) -> list[int]:
     async with call.transaction() as session:
-        found = await join_requests.organisers(
+        found = await membership.organisers(
             session=session, configured=call.context.resources.settings.organiser_ids
         )
     return [organiser_id for organiser_id in found if organiser_id not in exclude]

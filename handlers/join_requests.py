@@ -12,7 +12,7 @@ from bot.i18n import Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
 from handlers.menu import N_, show_menu
 from models.database import stored_id
-from services import join_requests
+from services import join_requests, membership
 from services.errors import AlreadyContact
 from services.join_requests import Decided
 
@@ -37,7 +37,7 @@ async def request(call: Call) -> None:
             language=call.caller.language,
             now=call.now(),
         )
-        organiser_ids = await join_requests.organisers(
+        organiser_ids = await membership.organisers(
             session=session, configured=call.context.resources.settings.organiser_ids
         )
     await call.reply(

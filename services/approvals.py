@@ -19,7 +19,6 @@ from services.errors import (
     NotAnOrganiser,
     SecondOrganiserNeeded,
 )
-from services.join_requests import organisers
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ async def decide(
 
     Of two organisers deciding at once, exactly one does; the other is refused.
     """
-    if organiser_id not in await organisers(session=session, configured=configured):
+    if organiser_id not in await membership.organisers(session=session, configured=configured):
         raise NotAnOrganiser(telegram_id=organiser_id)
     approval = await session.get(Approval, approval_id)
     if approval is None:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Account, Contact, JoinRequest, Organisation, RequestState
+from models import Contact, JoinRequest, Organisation, RequestState
 from services import audit
 from services.accounts import ensure_account
 from services.errors import (
@@ -109,12 +109,6 @@ async def decide(
     return Decided(
         request_id, request.telegram_id, request.language, organisation.name, True, is_new
     )
-
-
-async def organisers(*, session: AsyncSession, configured: frozenset[int]) -> list[int]:
-    """Everyone who decides join requests: ORGANISER_IDS and those promoted from chat."""
-    promoted = await session.exec(select(Account.telegram_id).where(col(Account.organiser)))
-    return sorted(configured | frozenset(promoted.all()))
 
 
 async def _refuse_if_contact(session: AsyncSession, telegram_id: int) -> None:

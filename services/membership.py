@@ -63,6 +63,12 @@ async def organisations(*, session: AsyncSession) -> list[OrganisationSummary]:
     ]
 
 
+async def organisers(*, session: AsyncSession, configured: frozenset[int]) -> list[int]:
+    """Every organiser: the ids in ORGANISER_IDS and those promoted from chat."""
+    promoted = await session.exec(select(Account.telegram_id).where(col(Account.organiser)))
+    return sorted(configured | frozenset(promoted.all()))
+
+
 async def revoke(
     *,
     session: AsyncSession,

@@ -15,7 +15,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
-    Account,
     Appeal,
     AppealState,
     Contact,
@@ -27,7 +26,7 @@ from models import (
     Signature,
 )
 from models.database import stored_id
-from services import audit, outbox
+from services import audit, membership, outbox
 from services.appeals import find_appeal
 from services.errors import AppealNotOpen
 
@@ -129,11 +128,11 @@ async def _close_at_deadlines(
             select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
         )
         payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": count.one()}
-        promoted = await session.exec(select(Account.telegram_id).where(col(Account.organiser)))
+        recipients = await membership.organisers(session=session, configured=organiser_ids)
         await outbox.enqueue_to(
             session=session,
             kind=OutboxKind.DEADLINE_REPORT,
-            recipients=organiser_ids | frozenset(promoted.all()),
+            recipients=frozenset(recipients),
             payload=payload,
             now=now,
         )
