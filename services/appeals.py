@@ -208,16 +208,21 @@ async def close_appeal(
         object=f"appeal:{appeal_id}",
         now=now,
     )
-    return await _count_signatures(session, appeal_id)
+    return await count_signatures(session=session, appeal=appeal)
 
 
 async def list_appeals(*, session: AsyncSession, include_drafts: bool) -> list[AppealSummary]:
-    """Open appeals (and drafts, for organisers), newest first, with their counts."""
+    """Open appeals (and drafts, for organisers), newest first, with their counts of
+    signatures on the current text."""
     states = [AppealState.OPEN, AppealState.DRAFT] if include_drafts else [AppealState.OPEN]
     count = func.count(col(Signature.id))
     rows = await session.exec(
         select(Appeal, count)
-        .outerjoin(Signature, col(Signature.appeal_id) == col(Appeal.id))
+        .outerjoin(
+            Signature,
+            (col(Signature.appeal_id) == col(Appeal.id))
+            & (col(Signature.version) == col(Appeal.version)),
+        )
         .where(col(Appeal.state).in_(states))
         .group_by(col(Appeal.id))
         .order_by(col(Appeal.id).desc())
@@ -265,6 +270,12 @@ async def appeal_status(
     )
 
 
-async def _count_signatures(session: AsyncSession, appeal_id: int) -> int:
-    query = select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
+async def count_signatures(*, session: AsyncSession, appeal: Appeal) -> int:
+    """Signatures that stand on the appeal's current text: nobody is counted as having signed
+    a text they never saw (those awaiting re-confirmation are left out)."""
+    query = (
+        select(func.count())
+        .select_from(Signature)
+        .where(Signature.appeal_id == appeal.id, Signature.version == appeal.version)
+    )
     return (await session.exec(query)).one()

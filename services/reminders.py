@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ from models import (
 )
 from models.database import stored_id
 from services import audit, membership, outbox
-from services.appeals import find_appeal
+from services.appeals import count_signatures, find_appeal
 from services.errors import AppealNotOpen
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,8 @@ async def _close_at_deadlines(
         )
         if closed.rowcount != 1:
             continue
-        count = await session.exec(
-            select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
-        )
-        payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": count.one()}
+        signatures = await count_signatures(session=session, appeal=appeal)
+        payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures}
         recipients = await membership.organisers(session=session, configured=organiser_ids)
         await outbox.enqueue_to(
             session=session,

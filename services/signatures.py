@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Disclosure, Organisation, Signature
 from services import audit
-from services.appeals import find_appeal
+from services.appeals import count_signatures, find_appeal
 from services.errors import AlreadySigned, AppealNotOpen, NotSigned, VersionSuperseded
 
 
@@ -56,8 +56,7 @@ async def cosign(
         object=f"appeal:{appeal_id}",
         now=now,
     )
-    count = select(func.count()).select_from(Signature).where(Signature.appeal_id == appeal_id)
-    return Cosigned(appeal_id, appeal.title, (await session.exec(count)).one())
+    return Cosigned(appeal_id, appeal.title, await count_signatures(session=session, appeal=appeal))
 
 
 async def withdraw(

@@ -86,6 +86,7 @@ async def test_signatures_on_an_earlier_text_await_re_confirmation(
         "#1 Free them all, now\nState: open for signatures\n2 organisations have signed.\n"
         "0 on the current text; 2 await re-confirmation."
     )
+    assert "#1 Free them all, now — 0 signatures" in await oleg.says("/appeals")
 
     assert await irina.press_and_read_edit(to_irina, "Confirm") == (
         "Memorial's signature stands on appeal #1 “Free them all, now” as changed (version 2)."
@@ -100,8 +101,8 @@ async def test_signatures_on_an_earlier_text_await_re_confirmation(
     signatures = await stored(database, Signature)
     assert [(s.signed_by, s.version) for s in signatures] == [(2001, 2)]
 
-    # Signing after the change is signing the current text.
-    await oleg.says("/cosign 1")
+    # Signing after the change is signing the current text, and counts as such.
+    assert (await oleg.says("/cosign 1")).endswith("2 organisations have signed so far.")
     signatures = await stored(database, Signature)
     assert sorted((s.signed_by, s.version) for s in signatures) == [(2001, 2), (2002, 2)]
     actions = [e.action for e in await stored(database, AuditEntry)]
