@@ -2,20 +2,19 @@
 of each privileged action."""
 
 import logging
-from collections.abc import Callable
 
 from markupsafe import Markup
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
+from telegram import User
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import Texts
 from handlers.caller import Call, button, identify_account
-from handlers.join_requests import person_named
 from handlers.menu import show_menu
+from handlers.to_organisers import Wording, person_named, tell_organisers
 from models import ApprovalAction
-from services import approvals, membership
+from services import approvals
 from services.approvals import Decision, Requested
 
 log = logging.getLogger(__name__)
@@ -24,8 +23,6 @@ log = logging.getLogger(__name__)
 # they are not the organiser who asked. No menu entry of its own.
 DECIDERS = "broadcast"
 
-Wording = Callable[[Texts], Markup]
-
 
 def two_needed(call: Call) -> bool:
     return call.context.resources.settings.approvals_required >= 2
@@ -33,40 +30,14 @@ def two_needed(call: Call) -> bool:
 
 async def ask_second_organiser(call: Call, requested: Requested, wording: Wording) -> None:
     """Every organiser but the one who asked gets the request, with Approve and Reject."""
-    approval_id = requested.approval_id
-    for organiser_id in await _organisers(call, exclude={call.caller.telegram_id}):
-        _, texts = await identify_account(call.context, organiser_id)
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        texts.plain("Approve"), callback_data=f"approval-approve:{approval_id}"
-                    ),
-                    InlineKeyboardButton(
-                        texts.plain("Reject"), callback_data=f"approval-reject:{approval_id}"
-                    ),
-                ]
-            ]
-        )
-        try:
-            # Not sent yet: a broadcast awaiting approval cannot be forwarded or saved.
-            await call.context.bot.send_message(
-                organiser_id, wording(texts), reply_markup=buttons, protect_content=True
-            )
-        except TelegramError as error:
-            log.warning(
-                "approval %s not sent to organiser %s: %s", approval_id, organiser_id, error
-            )
-
-
-async def tell_organisers(call: Call, wording: Wording, *, exclude: set[int]) -> None:
-    """A one-line notice of a privileged action, to every organiser not in `exclude`."""
-    for organiser_id in await _organisers(call, exclude=exclude):
-        _, texts = await identify_account(call.context, organiser_id)
-        try:
-            await call.context.bot.send_message(organiser_id, wording(texts))
-        except TelegramError as error:
-            log.warning("notice not sent to organiser %s: %s", organiser_id, error)
+    # Not sent yet: a broadcast awaiting approval cannot be forwarded or saved.
+    await tell_organisers(
+        call,
+        wording,
+        exclude={call.caller.telegram_id},
+        decide=f"approval:{requested.approval_id}",
+        protect=True,
+    )
 
 
 def broadcast_request(call: Call, broadcast_id: int, requested: Requested) -> Wording:
@@ -201,14 +172,6 @@ async def _tell_requester(call: Call, decision: Decision, requester_id: int) -> 
         await call.context.bot.send_message(requester_id, _outcome(texts, call, decision))
     except TelegramError as error:
         log.warning("approval %s: requester not told: %s", decision.approval_id, error)
-
-
-async def _organisers(call: Call, *, exclude: set[int]) -> list[int]:
-    async with call.transaction() as session:
-        found = await membership.organisers(
-            session=session, configured=call.context.resources.settings.organiser_ids
-        )
-    return [organiser_id for organiser_id in found if organiser_id not in exclude]
 
 
 def _caller(call: Call) -> User:

@@ -9,6 +9,7 @@ from bot.i18n import Texts
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
 from handlers.menu import N_
+from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
 from services import broadcasts
 from services.broadcasts import DeliveryReport
@@ -93,7 +94,7 @@ async def send(call: Call) -> None:
         )
     )
     notice = approvals.broadcast_notice(call, broadcast_id, recipients)
-    await approvals.tell_organisers(call, notice, exclude={call.caller.telegram_id})
+    await tell_organisers(call, notice, exclude={call.caller.telegram_id})
 
 
 async def _ask_for_approval(call: Call, broadcast_id: int) -> None:

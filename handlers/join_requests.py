@@ -3,16 +3,15 @@
 import logging
 
 from markupsafe import Markup
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
-from bot.i18n import Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
 from handlers.menu import N_, show_menu
+from handlers.to_organisers import person_named, tell_organisers
 from models.database import stored_id
-from services import join_requests, membership
+from services import join_requests
 from services.errors import AlreadyContact
 from services.join_requests import Decided
 
@@ -37,9 +36,6 @@ async def request(call: Call) -> None:
             language=call.caller.language,
             now=call.now(),
         )
-        organiser_ids = await membership.organisers(
-            session=session, configured=call.context.resources.settings.organiser_ids
-        )
     await call.reply(
         call.texts.t(
             "I have asked the organisers to make you a contact of {organisation}. "
@@ -49,38 +45,17 @@ async def request(call: Call) -> None:
     )
     user = call.update.effective_user
     assert user is not None
-    for organiser_id in organiser_ids:
-        await _ask(call, organiser_id, stored_id(asked.id), asked.organisation_name, user)
-
-
-async def _ask(
-    call: Call, organiser_id: int, request_id: int, organisation: str, requester: User
-) -> None:
-    """One organiser gets the request, in their language, with Approve and Reject."""
-    _, texts = await identify_account(call.context, organiser_id)
-    text = texts.t(
-        "<b>Join request #{id}</b>\n{person} asks to become a contact of {organisation}.",
-        id=request_id,
-        person=person_named(texts, requester),
-        organisation=organisation,
+    request_id, organisation = stored_id(asked.id), asked.organisation_name
+    await tell_organisers(
+        call,
+        lambda texts: texts.t(
+            "<b>Join request #{id}</b>\n{person} asks to become a contact of {organisation}.",
+            id=request_id,
+            person=person_named(texts, user),
+            organisation=organisation,
+        ),
+        decide=f"join:{request_id}",
     )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts.plain("Approve"), callback_data=f"join-approve:{request_id}"
-                ),
-                InlineKeyboardButton(
-                    texts.plain("Reject"), callback_data=f"join-reject:{request_id}"
-                ),
-            ]
-        ]
-    )
-    try:
-        await call.context.bot.send_message(organiser_id, text, reply_markup=buttons)
-    except TelegramError as error:
-        # One organiser who blocked the bot must not keep the others from hearing of it.
-        log.warning("join request %s not sent to organiser %s: %s", request_id, organiser_id, error)
 
 
 @button(DECIDERS)
@@ -167,18 +142,6 @@ async def _tell_requester(call: Call, decided: Decided) -> None:
         await call.context.bot.send_message(decided.telegram_id, text)
     except TelegramError as error:
         log.warning("join request %s: requester not told: %s", decided.request_id, error)
-
-
-def person_named(texts: Texts, user: User) -> Markup:
-    """Someone as Telegram names them now (names are never stored), with their id."""
-    if user.username:
-        return texts.t(
-            "{name} (@{username}, id {id})",
-            name=user.first_name,
-            username=user.username,
-            id=user.id,
-        )
-    return texts.t("{name} (id {id})", name=user.first_name, id=user.id)
 
 
 def register(app: CoalitionApplication) -> None:

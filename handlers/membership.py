@@ -7,6 +7,7 @@ from bot.context import CoalitionApplication
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
 from handlers.menu import N_, show_menu
+from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
 from services import membership
 
@@ -107,7 +108,7 @@ async def promote(call: Call) -> None:
     await _refresh_menu(call, telegram_id)
     await call.reply(call.texts.t("{id} is now an organiser.", id=telegram_id))
     notice = approvals.promotion_notice(call, telegram_id)
-    await approvals.tell_organisers(call, notice, exclude={call.caller.telegram_id, telegram_id})
+    await tell_organisers(call, notice, exclude={call.caller.telegram_id, telegram_id})
 
 
 @command("demote", usage=N_("/demote USER_ID"))
