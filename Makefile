@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/coalition-bot run
+	$(BIN)/coalition-bot run --or-sandbox
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

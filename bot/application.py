@@ -2,7 +2,8 @@
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from telegram import LinkPreviewOptions
@@ -161,3 +162,25 @@ async def _stop_background(app: CoalitionApplication) -> None:
 async def _close(app: CoalitionApplication) -> None:
     resources: Resources = app.bot_data[RESOURCES_KEY]
     await resources.database.dispose()
+
+
+@asynccontextmanager
+async def serving(app: CoalitionApplication) -> AsyncIterator[CoalitionApplication]:
+    """Serve by long polling inside a running event loop, started and stopped as run_polling
+    does it (the sandbox and the end-to-end tests share the loop with other servers)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=5)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

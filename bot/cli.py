@@ -14,6 +14,7 @@ from bot.application import build_application
 from bot.config import LANGUAGES, Settings, SettingsError, load_settings
 from bot.i18n import load_texts
 from bot.logs import configure_logging
+from bot.sandbox import run_sandbox
 from handlers.exports import file_names, letter, signatures_csv
 from models import Database
 from services import audit, exports
@@ -26,14 +27,26 @@ EXIT_AUDIT_BROKEN = 1
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
-    "then put its token in .env as BOT_TOKEN=... and run again."
+    "then put its token in .env as BOT_TOKEN=... and run again "
+    "(or try the bot without Telegram: coalition-bot sandbox)."
 )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coalition-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="apply pending migrations, then serve by long polling")
+    run = commands.add_parser("run", help="apply pending migrations, then serve by long polling")
+    run.add_argument(
+        "--or-sandbox",
+        action="store_true",
+        help="without BOT_TOKEN, start the sandbox instead (what `make run` does)",
+    )
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot in a web page, with simulated people and no Telegram"
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=None, help="the page's port on 127.0.0.1 (SANDBOX_PORT)"
+    )
     database = commands.add_parser("db", help="manage the database")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply pending migrations")
@@ -69,7 +82,10 @@ def _upgrade(settings: Settings) -> None:
         raise SettingsError(f"DATABASE_URL: cannot open the database ({reason})") from None
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings, *, or_sandbox: bool) -> None:
+    if settings.bot_token is None and or_sandbox:
+        run_sandbox(settings, settings.sandbox_port)
+        return
     if settings.bot_token is None:
         raise SettingsError(NO_TOKEN)
     token = settings.bot_token.get_secret_value()
@@ -133,7 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if arguments.command == "run":
-            _run(settings)
+            _run(settings, or_sandbox=arguments.or_sandbox)
+            return 0
+        if arguments.command == "sandbox":
+            port = settings.sandbox_port if arguments.port is None else arguments.port
+            if not 0 <= port <= 65535:
+                raise SettingsError(f"--port: {port} is not a port (0 to 65535)")
+            run_sandbox(settings, port)
             return 0
         if arguments.command == "import-orgs":
             _import_orgs(settings, arguments.file)

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Four eyes: 2 holds a broadcast to all members and a promotion until a second organiser
     # approves; 1 lets the sender's own confirmation suffice.
     approvals_required: int = Field(default=1, ge=1, le=2)
+    # Where the sandbox (`make run` without BOT_TOKEN) serves its page, on 127.0.0.1.
+    sandbox_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("organiser_ids", mode="before")
     @classmethod

@@ -8,15 +8,15 @@ import pytest
 from pydantic import SecretStr
 
 from bot import migrate
-from bot.application import build_application
+from bot.application import build_application, serving
 from bot.config import Settings
 from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi
+from bot.sandbox.clock import MovableClock
 from models import Database
-from tests.clock import Clock
 from tests.people import Someone
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "bot" / "sandbox" / "samples"
 ORGANISER_ID = 1000
 
 
@@ -43,8 +43,8 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    return MovableClock()
 
 
 @pytest.fixture
@@ -67,23 +67,12 @@ def settings(api: LocalBotApi, database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def running_bot(settings: Settings, clock: Clock) -> AsyncIterator[CoalitionApplication]:
+async def running_bot(
+    settings: Settings, clock: MovableClock
+) -> AsyncIterator[CoalitionApplication]:
     """The Application `coalition-bot run` serves, started the way run_polling starts it."""
-    app = build_application(settings, clock=clock)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=5)
-    await app.start()
-    yield app
-    await app.updater.stop()
-    await app.stop()
-    assert app.post_stop is not None
-    await app.post_stop(app)
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    async with serving(build_application(settings, clock=clock)) as app:
+        yield app
 
 
 @pytest.fixture

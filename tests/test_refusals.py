@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from bot.local_api import LocalBotApi
+from bot.sandbox.clock import MovableClock
 from models import Database
-from tests.clock import Clock
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import outbox_settled, snapshot
 
@@ -145,7 +145,7 @@ async def test_a_used_invite_is_refused(api: LocalBotApi, organiser: Someone) ->
 
 
 async def test_an_expired_invite_is_refused(
-    api: LocalBotApi, organiser: Someone, clock: Clock
+    api: LocalBotApi, organiser: Someone, clock: MovableClock
 ) -> None:
     code = invite_code(await organiser.says("/invite Memorial"))
     clock.advance(timedelta(days=7, seconds=1))

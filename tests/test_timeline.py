@@ -11,20 +11,20 @@ import pytest
 from sqlmodel import col, select
 
 from bot.local_api import LocalBotApi
+from bot.sandbox.clock import MovableClock
 from models import Database, Phase, Reminder
-from tests.clock import Clock
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
 from tests.test_cli import EXECUTABLE, clean_environment
 
 
-def later(clock: Clock, **delta: float) -> str:
+def later(clock: MovableClock, **delta: float) -> str:
     """A time to type, `delta` from the bot's now, in UTC."""
     return f"{clock() + timedelta(**delta):%Y-%m-%d %H:%M}"
 
 
 async def test_an_organiser_plans_a_phase_and_members_see_it(
-    api: LocalBotApi, organiser: Someone, clock: Clock, database: Database
+    api: LocalBotApi, organiser: Someone, clock: MovableClock, database: Database
 ) -> None:
     irina = Someone(api, 2001, "Irina")
     await irina.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")

@@ -1,7 +1,7 @@
 """Telegram's HTML parse mode, strictly: what a message shows, or why Telegram refuses it."""
 
 import re
-from html import unescape
+from html import escape, unescape
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -76,3 +76,58 @@ def message_text(source: str, parse_mode: str | None, limit: int = TEXT_LIMIT) -
     if utf16_length(shown) > limit:
         raise ParseError("message is too long")
     return shown
+
+
+# How each Telegram tag is shown in a browser; attributes are dropped except a link's target.
+_BROWSER_TAGS = {
+    "b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "ins": "u", "s": "s",
+    "strike": "s", "del": "s", "span": "span", "tg-spoiler": "span", "tg-emoji": "span",
+    "a": "a", "code": "code", "pre": "pre", "blockquote": "blockquote",
+}  # fmt: skip
+_HREF = re.compile(r"""href=(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>[^\s"'<>]+))""")
+_SAFE_LINK = re.compile(r"(?:https?|tg)://", re.IGNORECASE)
+# A web address in plain text, which Telegram's apps show as a link.
+_BARE_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def browser_html(source: str, parse_mode: str | None) -> str:
+    """A message as a web page may show it: the formatting kept, nothing else let through.
+
+    `source` is a text this server accepted, so its tags are Telegram's and balanced.
+    """
+    if (parse_mode or "").upper() != "HTML":
+        return _linked(escape(source, quote=False))
+    shown: list[str] = []
+    position = 0
+    in_link = False
+    for tag in _TAG.finditer(source):
+        text = source[position : tag.start()]
+        shown.append(text if in_link else _linked(text))
+        position = tag.end()
+        name = _BROWSER_TAGS[tag["name"].lower()]
+        if name == "a":
+            in_link = not tag["close"]
+        if tag["close"]:
+            shown.append(f"</{name}>")
+        elif name == "span" and tag["name"].lower() != "tg-emoji":
+            shown.append('<span class="spoiler">')
+        elif name == "a":
+            href = _HREF.search(tag["attrs"])
+            target = unescape(next(g for g in href.groups() if g is not None)) if href else ""
+            shown.append(
+                f'<a href="{escape(target)}" rel="noopener noreferrer" target="_blank">'
+                if _SAFE_LINK.match(target)
+                else "<a>"
+            )
+        else:
+            shown.append(f"<{name}>")
+    shown.append(_linked(source[position:]))
+    return "".join(shown)
+
+
+def _linked(text: str) -> str:
+    """Escaped text with its web addresses made links."""
+    return _BARE_URL.sub(
+        lambda url: f'<a href="{url[0]}" rel="noopener noreferrer" target="_blank">{url[0]}</a>',
+        text,
+    )

@@ -1,4 +1,4 @@
-"""A Telegram Bot API server on loopback, for the end-to-end tests (and, later, the sandbox).
+"""A Telegram Bot API server on loopback, for the end-to-end tests and the sandbox.
 
 It speaks the real protocol: `POST <root>/bot<token>/<method>` with form-encoded, multipart or
 JSON bodies, answers `{"ok": true, "result": …}` or Telegram's error format, and holds
@@ -7,6 +7,7 @@ deliver them; what the bot sends is kept per chat, checked as Telegram checks it
 """
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -66,9 +67,19 @@ class Person:
         return {"id": self.user_id, "type": "private", "first_name": self.first_name}
 
 
+@dataclass(frozen=True)
+class SaidMessage:
+    """A message a person sent the bot (message ids are shared with the bot's, so in order)."""
+
+    message_id: int
+    text: str
+    date: int
+
+
 @dataclass
 class _Chat:
     messages: list[SentMessage] = field(default_factory=list)
+    said: list[SaidMessage] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
@@ -107,6 +118,9 @@ class LocalBotApi:
         self._message_id = 0
         self._callback_id = 0
         self._updates_arrived = asyncio.Event()
+        # Bumped on every change a chat window would show (the sandbox's page follows it).
+        self.version = 0
+        self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[Json], Awaitable[Any]]] = {
@@ -131,9 +145,12 @@ class LocalBotApi:
         """The root to give the bot as TELEGRAM_API_URL."""
         return f"http://{self.host}:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, extend: Callable[[web.Application], None] | None = None) -> None:
+        """Serve the Bot API; `extend` adds routes of its own (the sandbox's page)."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        if extend is not None:
+            extend(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -143,8 +160,26 @@ class LocalBotApi:
     async def stop(self) -> None:
         self._closing = True
         self._updates_arrived.set()
+        self.touch()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def touch(self) -> None:
+        """Tell whoever follows the server (`changes`) that something changed."""
+        self.version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def changes(self, seen: int, timeout: float) -> int:
+        """The version once it is past `seen`, or after `timeout` seconds, or at closing."""
+        if self.version == seen and not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+        return self.version
 
     # What people do -------------------------------------------------------------------
 
@@ -153,18 +188,22 @@ class LocalBotApi:
         person = Person(user_id, first_name, language_code)
         self.people[user_id] = person
         self._chats.setdefault(user_id, _Chat())
+        self.touch()
         return person
 
     def push_message(self, person: Person, text: str) -> int:
         """A private message from `person`, delivered to the bot; returns its update_id."""
         self._message_id += 1
+        date = int(self.clock())
         message: Json = {
             "message_id": self._message_id,
             "from": person.as_user(),
             "chat": person.as_private_chat(),
-            "date": int(self.clock()),
+            "date": date,
             "text": text,
         }
+        self._chat(person.user_id).said.append(SaidMessage(self._message_id, text, date))
+        self.touch()
         command_length = leading_command_length(text)
         if command_length:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
@@ -196,6 +235,9 @@ class LocalBotApi:
 
     def messages(self, chat_id: int) -> list[SentMessage]:
         return list(self._chat(chat_id).messages)
+
+    def said(self, chat_id: int) -> list[SaidMessage]:
+        return list(self._chat(chat_id).said)
 
     async def wait_for_message(self, chat_id: int, index: int) -> SentMessage:
         """The chat's `index`-th message from the bot, once it is there."""
@@ -281,6 +323,7 @@ class LocalBotApi:
         async with chat.changed:
             chat.messages.append(message)
             chat.changed.notify_all()
+        self.touch()
         return self._as_telegram_message(message)
 
     async def _edited(self, message: SentMessage) -> Json:
@@ -288,6 +331,7 @@ class LocalBotApi:
         async with chat.changed:
             message.edits += 1
             chat.changed.notify_all()
+        self.touch()
         return self._as_telegram_message(message)
 
     async def _send_message(self, params: Json) -> Json:

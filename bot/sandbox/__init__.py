@@ -1,0 +1,5 @@
+"""The sandbox: the whole bot on one machine, without Telegram, in a web page."""
+
+from bot.sandbox.run import run_sandbox
+
+__all__ = ["run_sandbox"]
