@@ -52,7 +52,12 @@ def stored_id(value: int | None) -> int:
 
 
 class Database:
-    """Owns the engine; hands out one session per unit of work."""
+    """Owns the engine; hands out one session per unit of work.
+
+    On SQLite every transaction holds the write lock from its start (BEGIN IMMEDIATE below);
+    PostgreSQL runs them side by side at READ COMMITTED, so what reads and then writes shared
+    state locks it itself (services/audit.py, services.appeals.find_appeal).
+    """
 
     def __init__(self, database_url: str) -> None:
         url = async_url(database_url)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,10 +63,18 @@ async def identify(
 async def ensure_account(*, session: AsyncSession, telegram_id: int, language: str) -> Account:
     """The caller's account, created with `language` on first need."""
     account = await session.get(Account, telegram_id)
-    if account is None:
-        account = Account(telegram_id=telegram_id, language=language)
-        session.add(account)
-        await session.flush()
+    if account is not None:
+        return account
+    account = Account(telegram_id=telegram_id, language=language)
+    try:
+        # A savepoint: if the person's first two messages are handled at once, the primary key
+        # lets one create the account and the other read it.
+        async with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        stored = await session.get(Account, telegram_id)
+        assert stored is not None
+        return stored
     return account
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -27,6 +28,9 @@ from services.errors import (
     AppealTextMissing,
     AppealTitleInvalid,
 )
+
+# How find_appeal holds the appeal's row until commit.
+RowLock = Literal["share", "update"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ async def edit_appeal(
     """Change an appeal's wording. A draft's is replaced in place; an open appeal gets a new
     version (the old wording is kept), its translations are dropped, and the organisations
     that signed an earlier version are asked to re-confirm. A closed appeal stays as signed."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=True, lock="update"
+    )
     if appeal.state is AppealState.CLOSED:
         raise AppealClosed(appeal_id=appeal_id)
     title, text = tidy_wording(title, text)
@@ -152,9 +158,24 @@ async def edit_appeal(
     return Edited(appeal_id, title, appeal.version, reconfirm, dropped)
 
 
-async def find_appeal(*, session: AsyncSession, appeal_id: int, include_drafts: bool) -> Appeal:
-    """The appeal; a draft is reported missing to those who may not see drafts."""
-    appeal = await session.get(Appeal, appeal_id)
+async def find_appeal(
+    *, session: AsyncSession, appeal_id: int, include_drafts: bool, lock: RowLock | None = None
+) -> Appeal:
+    """The appeal; a draft is reported missing to those who may not see drafts.
+
+    `lock` holds its row until commit: "update" to change its state or wording, "share" to act
+    on them (sign, translate) while nobody changes them. SQLite needs none (its writers hold
+    the whole database); PostgreSQL would otherwise let a signature land after the close.
+    "share" is FOR KEY SHARE: it waits only for a FOR UPDATE, not for a plain UPDATE (which
+    /forget makes after taking the audit chain's lock, which a signer takes after this one).
+    """
+    shared = lock == "share"
+    appeal = await session.get(
+        Appeal,
+        appeal_id,
+        with_for_update=None if lock is None else {"read": shared, "key_share": shared},
+        populate_existing=lock is not None,
+    )
     if appeal is None or (appeal.state is AppealState.DRAFT and not include_drafts):
         raise AppealNotFound(appeal_id=appeal_id)
     return appeal
@@ -172,7 +193,9 @@ async def publish_appeal(
     *, session: AsyncSession, appeal_id: int, now: datetime, actor_id: int | None = None
 ) -> Published:
     """Open a draft for signatures, and queue its announcement in the same transaction."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=True, lock="update"
+    )
     if appeal.state is not AppealState.DRAFT:
         raise AppealStateConflict(appeal_id=appeal_id, state=appeal.state)
     appeal.state = AppealState.OPEN
@@ -195,7 +218,9 @@ async def close_appeal(
     *, session: AsyncSession, appeal_id: int, now: datetime, actor_id: int | None = None
 ) -> int:
     """Stop taking signatures; returns the final count."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=True, lock="update"
+    )
     if appeal.state is not AppealState.OPEN:
         raise AppealStateConflict(appeal_id=appeal_id, state=appeal.state)
     appeal.state = AppealState.CLOSED

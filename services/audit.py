@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,9 @@ from models import Actor, AuditEntry
 
 GENESIS = "0" * 64
 PERSON = "person:"
+# The key of the PostgreSQL advisory lock that queues appends to the chain; any number that no
+# other advisory lock in this database uses ("audit" in ASCII).
+CHAIN_LOCK = 0x6175646974
 
 
 def entry_hash(
@@ -37,12 +42,18 @@ def entry_hash(
 
 async def actor_ref(*, session: AsyncSession, telegram_id: int) -> str:
     """The person's pseudonym in the log, created on first use."""
-    found = (await session.exec(select(Actor).where(Actor.telegram_id == telegram_id))).first()
+    query = select(Actor.ref).where(Actor.telegram_id == telegram_id)
+    found = (await session.exec(query)).first()
     if found is not None:
-        return found.ref
+        return found
     actor = Actor(telegram_id=telegram_id, ref=secrets.token_hex(16))
-    session.add(actor)
-    await session.flush()
+    try:
+        # A savepoint: if the person's first two actions run at once, the unique telegram_id
+        # lets one create the pseudonym and the other read it.
+        async with session.begin_nested():
+            session.add(actor)
+    except IntegrityError:
+        return (await session.exec(query)).one()
     return actor.ref
 
 
@@ -58,9 +69,12 @@ async def record(
 
     Reading the last entry and appending after it must not interleave with another writer:
     on SQLite every transaction starts with BEGIN IMMEDIATE (models/database.py), so writers
-    are serialised. PostgreSQL will need a lock here (e.g. pg_advisory_xact_lock); the unique
-    prev_hash makes a fork fail rather than pass unnoticed.
+    are serialised; on PostgreSQL a lock held until commit does it. The unique prev_hash
+    makes a fork fail rather than pass unnoticed.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # READ COMMITTED lets two writers read the same last entry: queue them until commit.
+        await session.exec(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
     ref = None if actor_id is None else await actor_ref(session=session, telegram_id=actor_id)
     last = (
         await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1))

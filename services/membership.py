@@ -50,7 +50,8 @@ async def organisations(*, session: AsyncSession) -> list[OrganisationSummary]:
                 contact.telegram_id, contact.subscribed, contact.unreachable_at is not None
             )
         )
-    rows = (await session.exec(select(Organisation).order_by(col(Organisation.name_key)))).all()
+    # Sorted here, by code point: a PostgreSQL server's collation would order names its own way.
+    rows = sorted((await session.exec(select(Organisation))).all(), key=lambda o: o.name_key)
     return [
         OrganisationSummary(
             stored_id(o.id),

@@ -104,7 +104,9 @@ async def set_deadline(
 
 
 async def _changeable_appeal(session: AsyncSession, appeal_id: int) -> Appeal:
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=True, lock="update"
+    )
     if appeal.state is AppealState.CLOSED:
         raise AppealClosed(appeal_id=appeal_id)
     return appeal

@@ -114,7 +114,9 @@ async def next_moments(
 async def _close_at_deadlines(
     session: AsyncSession, now: datetime, organiser_ids: frozenset[int], fired: Fired
 ) -> None:
-    for appeal in await _open_appeals(session, col(Appeal.deadline_at) <= now):
+    # Locked together before the first audit entry: a signer holds its appeal's row and then
+    # waits for the audit chain, so taking a row after an entry could deadlock (PostgreSQL).
+    for appeal in await _open_appeals(session, col(Appeal.deadline_at) <= now, lock=True):
         appeal_id = stored_id(appeal.id)
         # Conditional: of two looks at the timeline, one closes the appeal and reports it.
         closed = await session.exec(
@@ -239,8 +241,12 @@ async def _announce_start(
     fired.phases_started.append(stored_id(phase.id))
 
 
-async def _open_appeals(session: AsyncSession, condition: Any) -> list[Appeal]:
+async def _open_appeals(
+    session: AsyncSession, condition: Any, *, lock: bool = False
+) -> list[Appeal]:
     query = select(Appeal).where(col(Appeal.state) == AppealState.OPEN, condition)
+    if lock:
+        query = query.with_for_update()
     return list((await session.exec(query.order_by(col(Appeal.id)))).all())
 
 

@@ -130,7 +130,9 @@ async def reconfirm(
 async def _signable(session: AsyncSession, appeal_id: int, now: datetime) -> Appeal:
     """The appeal, if it takes signatures now: open, and its deadline (if any) not reached,
     even in the minute before the scheduler closes it."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=False)
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=False, lock="share"
+    )
     past_deadline = appeal.deadline_at is not None and appeal.deadline_at <= now
     if appeal.state is not AppealState.OPEN or past_deadline:
         raise AppealNotOpen(

@@ -33,7 +33,10 @@ async def translate(
     now: datetime,
 ) -> bool:
     """Store (or replace) the appeal's wording in `language`; True if it replaced one."""
-    appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=True)
+    # Shared: an /edit at the same moment (which drops translations) waits, or is waited for.
+    appeal = await find_appeal(
+        session=session, appeal_id=appeal_id, include_drafts=True, lock="share"
+    )
     if language == appeal.language:
         raise TranslationIsOriginal(appeal_id=appeal_id, language=language)
     title, text = tidy_wording(title, text)

@@ -1,38 +1,98 @@
-"""Shared arrangements: a migrated database per test, the local Bot API, the running bot."""
+"""Shared arrangements: a migrated database per test (SQLite, or PostgreSQL with
+TEST_DATABASE=postgresql: see tests/databases.py), the local Bot API, the running bot."""
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from bot import migrate
-from bot.application import build_application, serving
+from bot.application import build_application
 from bot.config import Settings
 from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi
 from bot.sandbox.clock import MovableClock
+from bot.serving import serving
 from models import Database
+from tests.databases import (
+    BACKEND,
+    BACKENDS,
+    ON_POSTGRES,
+    POSTGRES_REQUIRED,
+    SERVER_URL,
+    PostgresServer,
+)
 from tests.people import Someone
 
 FIXTURES = Path(__file__).parent.parent / "bot" / "sandbox" / "samples"
 ORGANISER_ID = 1000
+SERVER = PostgresServer(SERVER_URL)
+
+
+def pytest_configure() -> None:
+    """On PostgreSQL, a server that does not answer ends the run in one line: a pass where no
+    server is expected (a fresh laptop), a failure where REQUIRE_POSTGRES=1 (CI)."""
+    if BACKEND not in BACKENDS:
+        raise pytest.UsageError(f"TEST_DATABASE: must be one of {', '.join(BACKENDS)}")
+    if not ON_POSTGRES:
+        return
+    reason = SERVER.unanswered()
+    if reason is None:
+        return
+    line = f"PostgreSQL at {SERVER.where} does not answer ({reason})"
+    if POSTGRES_REQUIRED:
+        pytest.exit(f"{line}, and REQUIRE_POSTGRES=1 needs it.", returncode=1)
+    pytest.exit(f"{line}: the PostgreSQL half of the suite is skipped.", returncode=0)
+
+
+def pytest_report_header() -> str:
+    where = f"PostgreSQL at {SERVER.where}" if ON_POSTGRES else "SQLite files"
+    return f"database: {where} (TEST_DATABASE={BACKEND})"
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite file migrated to head; each test gets a copy (migrating per test is slow)."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head, copied for each test (migrating per test is slow)."""
+    if ON_POSTGRES:
+        url = SERVER.create()
+        try:
+            migrate.upgrade(url)
+            yield url
+        finally:
+            SERVER.finish()  # the copies first: a template in use cannot be dropped
+            SERVER.drop(url)
+        return
     path = tmp_path_factory.mktemp("template") / "coalition.db"
     migrate.upgrade(f"sqlite:///{path}")
-    return path
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, migrated_template: Path) -> str:
+def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
+    """A migrated database of the test's own: a SQLite file in its folder, or a PostgreSQL
+    database copied from the template and dropped afterwards."""
+    if ON_POSTGRES:
+        url = SERVER.copy(str(make_url(migrated_template).database))
+        yield url
+        SERVER.drop_soon(url)
+        return
     path = tmp_path / "coalition.db"
-    shutil.copy(migrated_template, path)
-    return f"sqlite:///{path}"
+    shutil.copy(str(make_url(migrated_template).database), path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables, for what migrates it itself."""
+    if ON_POSTGRES:
+        url = SERVER.create()
+        yield url
+        SERVER.drop_soon(url)
+        return
+    yield f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
 @pytest.fixture
@@ -70,7 +130,7 @@ def settings(api: LocalBotApi, database_url: str) -> Settings:
 async def running_bot(
     settings: Settings, clock: MovableClock
 ) -> AsyncIterator[CoalitionApplication]:
-    """The Application `coalition-bot run` serves, started the way run_polling starts it."""
+    """The Application `coalition-bot run` serves, started and stopped as it does it."""
     async with serving(build_application(settings, clock=clock)) as app:
         yield app
 

@@ -11,7 +11,7 @@ from services import audit
 from services.audit import VerifyResult
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import stored
+from tests.stories import member, open_appeal, sign, stored
 from tests.test_cli import EXECUTABLE, clean_environment
 
 IRINA = 2001
@@ -186,3 +186,17 @@ async def test_the_log_is_read_a_page_at_a_time(api: LocalBotApi, organiser: Som
 async def shown_message(organiser: Someone, command: str) -> SentMessage:
     organiser.api.push_message(organiser.person, command)
     return await organiser.next_message()
+
+
+async def test_changes_made_at_once_are_chained_one_after_another(database: Database) -> None:
+    """Each change appends in a transaction of its own, all at the same moment: the chain
+    neither forks nor breaks (on PostgreSQL, nothing but a lock keeps them in line)."""
+    appeal_id = await open_appeal(database)
+    signers = {3000 + n: await member(database, f"Organisation {n}", 3000 + n) for n in range(20)}
+    before = (await verified(database)).entries
+
+    await asyncio.gather(*(sign(database, appeal_id, org, user) for user, org in signers.items()))
+
+    assert await verified(database) == VerifyResult(entries=before + len(signers))
+    entries = await stored(database, AuditEntry)
+    assert [e.action for e in entries].count("signature.added") == len(signers)

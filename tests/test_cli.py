@@ -14,6 +14,8 @@ import pytest
 from bot.config import Settings
 from bot.local_api import LocalBotApi
 from bot.logs import REDACTED, RedactingFormatter
+from tests.conftest import SERVER
+from tests.databases import ON_POSTGRES, sqlite_only, table_names
 from tests.people import Someone, invite_code
 
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
@@ -77,13 +79,32 @@ def test_an_invalid_setting_is_named_in_one_line(
     assert (result.returncode, result.stderr) == (2, line + "\n")
 
 
+@sqlite_only("a missing folder for the database file")
 def test_an_unusable_database_is_named_in_one_line(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL="sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 2
     assert result.stderr == "DATABASE_URL: the folder /nonexistent/dir does not exist\n"
 
 
-def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs the server of TEST_DATABASE=postgresql")
+def test_a_missing_postgresql_database_is_named_in_one_line(tmp_path: Path) -> None:
+    url = SERVER.url_of("coalition_never_created")
+    result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=url)
+    assert (result.returncode, result.stderr) == (
+        2,
+        'DATABASE_URL: cannot open the database (database "coalition_never_created" does not exist)\n',
+    )
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, empty_database_url: str) -> None:
+    result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=empty_database_url)
+    assert (result.returncode, result.stdout) == (0, "The database is up to date.\n")
+    expected = {"appeal", "signature", "organisation", "contact", "invite"}
+    assert expected <= asyncio.run(table_names(empty_database_url))
+
+
+@sqlite_only("the default DATABASE_URL is a SQLite file")
+def test_db_upgrade_without_a_database_url_creates_coalition_db_here(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade")
     assert (result.returncode, result.stdout) == (0, "The database is up to date.\n")
     tables = sqlite3.connect(tmp_path / "coalition.db").execute("SELECT name FROM sqlite_master")
@@ -105,7 +126,7 @@ def test_python_dash_m_bot_is_the_same_entry_point(tmp_path: Path) -> None:
 
 
 async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
-    tmp_path: Path, api: LocalBotApi
+    tmp_path: Path, api: LocalBotApi, empty_database_url: str
 ) -> None:
     process = await asyncio.create_subprocess_exec(
         EXECUTABLE,
@@ -115,7 +136,7 @@ async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
             BOT_TOKEN=api.token,
             TELEGRAM_API_URL=api.url,
             ORGANISER_IDS="1000",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}",
+            DATABASE_URL=empty_database_url,
         ),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -13,7 +13,9 @@ from bot.import_orgs import MalformedFile, parse_rows
 from bot.local_api import LocalBotApi
 from models import Contact, Database, Invite, Organisation
 from services.imports import ImportRow
+from tests.databases import sqlite_files, table_names
 from tests.people import Someone
+from tests.stories import snapshot
 from tests.test_cli import EXECUTABLE, clean_environment
 
 CENTRE = "Центр громадянських свобод (Centre pour les libertés civiles)"
@@ -61,9 +63,11 @@ def code_of(link: str) -> str:
     return match[1]
 
 
-def database_files(folder: Path) -> bytes:
-    """The database's bytes, its write-ahead log included."""
-    return b"".join(path.read_bytes() for path in sorted(folder.glob("coalition.db*")))
+async def everything_stored(database: Database, database_url: str) -> bytes:
+    """Every row of every table and, on SQLite, the database's files (write-ahead log and
+    freed pages included)."""
+    rows = repr(await snapshot(database)).encode()
+    return rows + b"".join(path.read_bytes() for path in sqlite_files(database_url))
 
 
 async def organisations(database: Database) -> list[tuple[int | None, str, str | None]]:
@@ -103,7 +107,7 @@ async def test_each_organisation_gets_a_link_that_makes_a_contact(
     assert [c.organisation_id for c in contacts] == [o[0] for o in await organisations(database)]
     assert all(invite.created_by is None for invite in await invites(database))
 
-    stored = database_files(tmp_path)
+    stored = await everything_stored(database, database_url)
     assert b"Olha" not in stored
     assert b"Nobel" not in stored
 
@@ -197,9 +201,9 @@ async def test_a_malformed_line_is_named_and_nothing_is_imported(
 
 
 async def test_a_missing_file_or_token_is_one_line_and_touches_nothing(
-    api: LocalBotApi, tmp_path: Path
+    api: LocalBotApi, tmp_path: Path, empty_database_url: str
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    database_url = empty_database_url
     missing = str(tmp_path / "missing.csv")
     code, rows, errors = await import_orgs(tmp_path, missing, **settings(api, database_url))
     assert (code, rows, errors) == (2, [], [f"{missing}: there is no such file"])
@@ -209,7 +213,8 @@ async def test_a_missing_file_or_token_is_one_line_and_touches_nothing(
     assert (code, rows) == (2, [])
     assert len(errors) == 1
     assert errors[0].startswith("BOT_TOKEN is not set: create a bot with @BotFather")
-    assert not (tmp_path / "fresh.db").exists()
+    assert sqlite_files(database_url) == []  # on SQLite, not even the file was created
+    assert await table_names(database_url) == set()
 
     # Without the bot's name no link can be printed, so nothing is imported either.
     values = settings(api, database_url) | {"BOT_TOKEN": "999:wrong"}

@@ -6,9 +6,11 @@ from sqlmodel import select
 
 from bot.local_api import LocalBotApi, scope_key
 from bot.local_api.html import TEXT_LIMIT, utf16_length
-from models import Database, Signature
+from models import Account, Database, Signature
+from services.accounts import set_language
 from tests.conftest import ORGANISER_ID, sample
 from tests.people import Someone, appeal_number, invite_code
+from tests.stories import stored
 
 
 async def contact_of(
@@ -134,6 +136,21 @@ async def test_concurrent_taps_leave_one_signature(
     assert replies.count(f"Memorial has already signed appeal #{appeal_id}.") == 11
     async with database.transaction() as session:
         assert len((await session.exec(select(Signature))).all()) == 1
+
+
+async def test_a_new_persons_first_two_commands_at_once_make_one_account(
+    database: Database,
+) -> None:
+    """Updates are handled concurrently: neither of two first commands may be refused."""
+
+    async def choose(language: str) -> None:
+        async with database.transaction() as session:
+            await set_language(session=session, telegram_id=2600, language=language)
+
+    await asyncio.gather(choose("fr"), choose("uk"))
+
+    [account] = await stored(database, Account)
+    assert (account.telegram_id, account.language in {"fr", "uk"}) == (2600, True)
 
 
 async def test_a_private_signature_is_counted_but_named_to_no_member(

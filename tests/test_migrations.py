@@ -5,13 +5,12 @@ called from plain functions, or from a thread in an async test.
 """
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -24,18 +23,24 @@ ALEMBIC_TABLE = "alembic_version"
 
 def _state(url: str) -> tuple[str | None, set[str]]:
     """The revision the database is at, and its tables (Alembic's own left out)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            revision = MigrationContext.configure(connection).get_current_revision()
-            tables = set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
-    finally:
-        engine.dispose()
-    return revision, tables
+
+    def read(connection: Connection) -> tuple[str | None, set[str]]:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        return revision, set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
+
+    async def connected() -> tuple[str | None, set[str]]:
+        database = Database(url)
+        try:
+            async with database.engine.connect() as connection:
+                return await connection.run_sync(read)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(connected())
 
 
-def test_every_migration_can_be_undone_and_redone(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'stairway.db'}"
+def test_every_migration_can_be_undone_and_redone(empty_database_url: str) -> None:
+    url = empty_database_url
     script = ScriptDirectory.from_config(migrate.alembic_config(url))
     revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
     assert revisions, "no migration found"
@@ -65,8 +70,8 @@ def _differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, SQLModel.metadata))
 
 
-async def test_the_migrated_schema_is_what_the_models_describe(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'head.db'}"
+async def test_the_migrated_schema_is_what_the_models_describe(empty_database_url: str) -> None:
+    url = empty_database_url
     await asyncio.to_thread(migrate.upgrade, url)
 
     database = Database(url)

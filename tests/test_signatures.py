@@ -5,11 +5,15 @@ import asyncio
 import pytest
 
 from models import (
+    Account,
     AppealState,
+    AuditEntry,
+    Contact,
     Database,
     Disclosure,
     Signature,
 )
+from services import audit
 from services.appeals import (
     close_appeal,
 )
@@ -34,6 +38,8 @@ from tests.stories import (
     snapshot,
     stored,
 )
+
+CONTACTS = 200
 
 # --- Signatures ----------------------------------------------------------------------------
 
@@ -122,26 +128,67 @@ async def test_a_closed_appeal_cannot_be_cosigned(database: Database) -> None:
     assert await snapshot(database) == before
 
 
-async def test_thirty_simultaneous_taps_leave_one_signature(database: Database) -> None:
+async def test_two_hundred_contacts_cosigning_at_once_leave_one_signature(
+    database: Database,
+) -> None:
+    """200 /cosign at the same moment from contacts of one organisation, each in a
+    transaction of its own: one is signed, every other is told it already was."""
     memorial = await member(database, "Memorial", IRINA)
+    contacts = [IRINA, *await more_contacts(database, memorial, CONTACTS - 1)]
     appeal_id = await open_appeal(database)
-    tappers = range(3000, 3030)
 
     results = await asyncio.gather(
-        *(sign(database, appeal_id, memorial, tapper) for tapper in tappers),
+        *(sign(database, appeal_id, memorial, contact) for contact in contacts),
         return_exceptions=True,
     )
 
     signed = [r for r in results if isinstance(r, Cosigned)]
     refused = [r for r in results if isinstance(r, AlreadySigned)]
     others = [r for r in results if not isinstance(r, Cosigned | AlreadySigned)]
-    assert others == []  # in particular, no "database is locked"
-    assert (len(signed), len(refused)) == (1, 29)
+    assert others == []  # in particular, no "database is locked" and no serialization failure
+    assert (len(signed), len(refused)) == (1, CONTACTS - 1)
     assert signed[0] == Cosigned(appeal_id, TITLE, 1)
     assert all(r == AlreadySigned(appeal_id=appeal_id, organisation="Memorial") for r in refused)
     [signature] = await stored(database, Signature)
     assert (signature.organisation_id, signature.appeal_id) == (memorial, appeal_id)
-    assert signature.signed_by in tappers
+    assert signature.signed_by in contacts
+    entries = await stored(database, AuditEntry)
+    assert [e.action for e in entries].count("signature.added") == 1
+    async with database.transaction() as session:
+        assert (await audit.verify(session=session)).ok
+
+
+async def test_a_signature_given_as_the_appeal_closes_is_counted_or_refused(
+    database: Database,
+) -> None:
+    """Organisations sign while an organiser closes the appeal: each signature came before
+    the close and is in its count, or after it and was refused."""
+    appeal_id = await open_appeal(database)
+    signers = {3000 + n: await member(database, f"Organisation {n}", 3000 + n) for n in range(20)}
+
+    async def close() -> int:
+        async with database.transaction() as session:
+            return await close_appeal(session=session, appeal_id=appeal_id, now=LATER)
+
+    signing = [sign(database, appeal_id, org, user) for user, org in signers.items()]
+    # The close starts among the signatures, not after them all.
+    results = await asyncio.gather(*signing[:10], close(), *signing[10:], return_exceptions=True)
+    final_count = results.pop(10)
+
+    assert [r for r in results if not isinstance(r, Cosigned | AppealNotOpen)] == []
+    assert final_count == len(await stored(database, Signature))
+    assert final_count == sum(isinstance(r, Cosigned) for r in results)
+
+
+async def more_contacts(database: Database, organisation_id: int, count: int) -> list[int]:
+    """`count` more contacts of the organisation, stored directly: joining by invite one at a
+    time is not what is tested here."""
+    ids = list(range(3000, 3000 + count))
+    async with database.transaction() as session:
+        for telegram_id in ids:
+            session.add(Account(telegram_id=telegram_id, language="en"))
+            session.add(Contact(telegram_id=telegram_id, organisation_id=organisation_id))
+    return ids
 
 
 async def test_withdrawing_removes_the_signature_once(database: Database) -> None:

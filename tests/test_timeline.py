@@ -2,7 +2,6 @@
 
 import asyncio
 import re
-import shutil
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,16 +150,14 @@ async def test_remind_nudges_only_the_organisations_that_have_not_signed(
 
 
 async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
-    tmp_path: Path, api: LocalBotApi, migrated_template: Path
+    tmp_path: Path, api: LocalBotApi, database_url: str
 ) -> None:
     """Offsets of seconds, a real `coalition-bot run`, and a restart across a reminder."""
-    path = tmp_path / "timeline.db"
-    shutil.copy(migrated_template, path)
     environment = clean_environment(
         BOT_TOKEN=api.token,
         TELEGRAM_API_URL=api.url,
         ORGANISER_IDS=str(ORGANISER_ID),
-        DATABASE_URL=f"sqlite:///{path}",
+        DATABASE_URL=database_url,
         REMINDER_OFFSETS="6s,3s",
         REMINDER_GRACE="1m",
     )
@@ -206,7 +203,7 @@ async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
     texts = [m.text for m in member.inbox()]
     assert sum(t.startswith("⏰") for t in texts) == 2
     assert texts.count("🔔 Geneva round starts now.") == 1
-    database = Database(f"sqlite:///{path}")
+    database = Database(database_url)
     async with database.transaction() as session:
         ledger = (await session.exec(select(Reminder).order_by(col(Reminder.id)))).all()
     await database.dispose()

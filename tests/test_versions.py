@@ -1,6 +1,7 @@
 """/edit changes an appeal's text: a draft's in place, an open appeal's as a new version whose
 earlier signatories are asked to re-confirm. Nobody is counted under a text they never saw."""
 
+import asyncio
 import csv
 import io
 
@@ -15,8 +16,9 @@ from models import (
     OutboxMessage,
     Signature,
 )
+from services.appeals import Edited, edit_appeal
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import outbox_settled, snapshot, stored
+from tests.stories import LATER, open_appeal, outbox_settled, snapshot, stored
 
 TITLE = "Free them all"
 TEXT = "The text."
@@ -192,3 +194,27 @@ async def test_refused_edits_change_nothing(
     assert await organiser.says("/edit x New\nNew text.") == usage
     assert await irina.says("/edit 1 New\nNew text.") == "Only organisers can use /edit."
     assert await snapshot(database) == before
+
+
+async def test_two_edits_at_once_each_make_a_version(database: Database) -> None:
+    """Two organisers change an open appeal at the same moment: neither edit is lost or
+    refused, and every superseded wording is kept."""
+    appeal_id = await open_appeal(database)
+
+    async def edit(title: str) -> Edited:
+        async with database.transaction() as session:
+            return await edit_appeal(
+                session=session,
+                appeal_id=appeal_id,
+                title=title,
+                text=TEXT,
+                actor_id=1000,
+                now=LATER,
+            )
+
+    edits = await asyncio.gather(edit("Wording A"), edit("Wording B"))
+
+    assert sorted(e.version for e in edits) == [2, 3]
+    [appeal] = await stored(database, Appeal)
+    assert appeal.version == 3
+    assert sorted(v.version for v in await stored(database, AppealVersion)) == [1, 2]

@@ -1,0 +1,148 @@
+"""The database the suite runs on: SQLite files, or databases of its own on a PostgreSQL server.
+
+TEST_DATABASE=postgresql (default sqlite) selects the server at TEST_POSTGRES_URL. There the
+suite creates a template database, migrates it once, gives each test a copy and drops
+everything it created.
+"""
+
+import asyncio
+import itertools
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from models.database import Database, async_url
+
+BACKENDS = ("sqlite", "postgresql")
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+ON_POSTGRES = BACKEND == "postgresql"
+SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# `.ci/run` sets this, so that there a missing server fails the run rather than skipping it.
+POSTGRES_REQUIRED = os.environ.get("REQUIRE_POSTGRES") == "1"
+# How long the first connection may take before the server is taken to be absent, in seconds.
+CONNECT_TIMEOUT = 5
+# Copies of the template made ahead (about 0.1 s and 7 MB each), so that a run of quick tests
+# rarely waits for one.
+SPARE_COPIES = 12
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """For a test about SQLite itself, which has no counterpart on PostgreSQL."""
+    return pytest.mark.skipif(ON_POSTGRES, reason=f"about SQLite: {reason}")
+
+
+class PostgresServer:
+    """Creates and drops whole databases, each statement on its own autocommit connection."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        # The process id keeps two runs at once (two checkouts, say) out of each other's way.
+        self._names = (f"coalition_test_{os.getpid()}_{n}" for n in itertools.count(1))
+        # Copies are made ahead, and databases dropped, in this thread while the tests run.
+        self._background = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[Future[object]] = []
+        self._spares: dict[str, deque[Future[str]]] = {}
+
+    @property
+    def where(self) -> str:
+        return f"{self.url.host or 'localhost'}:{self.url.port or 5432}"
+
+    def unanswered(self) -> str | None:
+        """Why the server cannot be used, in a few words; None if it answers."""
+        try:
+            self._run("SELECT 1")
+        except ConnectionRefusedError:
+            return "connection refused"
+        except TimeoutError:
+            return f"nothing within {CONNECT_TIMEOUT} s"
+        except OSError as error:
+            return error.strerror or str(error)
+        except Exception as error:  # the driver's own: a refused login, say
+            return str(getattr(error, "orig", None) or error).splitlines()[0]
+        return None
+
+    def create(self, *, template: str = "template0") -> str:
+        """A new database copied from `template` (template0: an empty one); returns its URL."""
+        name = next(self._names)
+        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url_of(name)
+
+    def copy(self, template: str) -> str:
+        """A new copy of the database `template`, made ahead while earlier tests ran."""
+        spares = self._spares.setdefault(template, deque())
+        url = spares.popleft().result() if spares else self.create(template=template)
+        while len(spares) < SPARE_COPIES:
+            spares.append(self._background.submit(self.create, template=template))
+        return url
+
+    def drop_soon(self, database_url: str) -> None:
+        self._pending.append(self._background.submit(self.drop, database_url))
+
+    def finish(self) -> None:
+        """Drop the spare copies, once every background statement is done (or has failed)."""
+        for spares in self._spares.values():
+            for spare in spares:
+                self.drop_soon(spare.result())
+        self._spares.clear()
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def drop(self, database_url: str) -> None:
+        # FORCE: a test that failed may leave a connection open (a killed bot's, say).
+        name = make_url(database_url).database
+        self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def _run(self, statement: str) -> None:
+        # A thread of its own: asyncio.run in this one would unset the event loop that
+        # pytest-asyncio keeps for the tests around these calls.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            thread.submit(asyncio.run, self._execute(statement)).result()
+
+    async def _execute(self, statement: str) -> None:
+        # CREATE and DROP DATABASE cannot run inside a transaction.
+        engine = create_async_engine(
+            async_url(self.url.render_as_string(hide_password=False)),
+            isolation_level="AUTOCOMMIT",
+            poolclass=NullPool,
+            connect_args={"timeout": CONNECT_TIMEOUT},
+        )
+        try:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql(statement)
+        finally:
+            await engine.dispose()
+
+
+def sqlite_files(database_url: str) -> list[Path]:
+    """A SQLite database's files, its write-ahead log included; none on PostgreSQL, whose
+    files are the server's."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return []
+    path = Path(url.database)
+    return sorted(path.parent.glob(path.name + "*"))
+
+
+async def table_names(database_url: str) -> set[str]:
+    """The tables in the database, Alembic's own included."""
+
+    def names(connection: Connection) -> set[str]:
+        return set(inspect(connection).get_table_names())
+
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            return await connection.run_sync(names)
+    finally:
+        await database.dispose()
