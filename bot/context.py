@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Texts
+from bot.metrics import Metrics
 from models import Database
 from models.utc import utcnow
 
@@ -26,6 +27,8 @@ class Resources:
     wake_outbox: Callable[[], None]
     # After a change to a phase or a deadline: do what is now due, and re-arm the scheduler.
     timeline_changed: Callable[[], Awaitable[None]]
+    # Prometheus counters, served on /metrics when METRICS_PORT is set.
+    metrics: Metrics
     # The sandbox moves its clock forward; everything that asks "when is now" asks here.
     clock: Callable[[], datetime] = utcnow
 

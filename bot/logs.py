@@ -1,12 +1,17 @@
-"""Logging that never prints the bot token.
+"""Logging that never prints the bot token, as text for people or JSON lines for a collector.
 
 The HTTP client logs request URLs, and Telegram's URLs contain the token
 (`/bot<token>/<method>`); so do some tracebacks. Every formatted line is scrubbed.
 """
 
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Literal
 
 REDACTED = "<BOT_TOKEN>"
+
+LogFormat = Literal["text", "json"]
 
 
 class RedactingFormatter(logging.Formatter):
@@ -15,16 +20,44 @@ class RedactingFormatter(logging.Formatter):
         self._secrets = [secret for secret in secrets if secret]
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        return self.redact(super().format(record))
+
+    def redact(self, text: str) -> str:
+        """The text with every secret replaced: the one scrubbing path of both formats."""
         for secret in self._secrets:
-            line = line.replace(secret, REDACTED)
-        return line
+            text = text.replace(secret, REDACTED)
+        return text
 
 
-def configure_logging(*, secrets: list[str], level: int = logging.INFO) -> None:
+class JsonFormatter(RedactingFormatter):
+    """One JSON object a line: time (ISO, UTC), level, logger, message, and exception if any."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__("%(message)s", secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        # Each value is scrubbed before encoding: a secret escaped by JSON would not match.
+        return json.dumps(
+            {name: self.redact(value) for name, value in entry.items()}, ensure_ascii=False
+        )
+
+
+def configure_logging(
+    *, secrets: list[str], level: int = logging.INFO, log_format: LogFormat = "text"
+) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+        JsonFormatter(secrets)
+        if log_format == "json"
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
