@@ -49,7 +49,10 @@ class TimelineScheduler:
     async def start(self) -> None:
         self._scheduler.start()
         self._scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=SWEEP.total_seconds()), id=SWEEP_JOB
+            self.tick,
+            IntervalTrigger(seconds=SWEEP.total_seconds()),
+            id=SWEEP_JOB,
+            replace_existing=True,  # started again after a replica wins back the lead
         )
         await self.tick()  # whatever fell due while the bot was down
 

@@ -2,8 +2,7 @@
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime
 
 from telegram import LinkPreviewOptions
@@ -13,7 +12,11 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from bot.health import HealthServer
 from bot.i18n import load_texts
+from bot.intake import Intake, SettlingProcessor
+from bot.leadership import Leadership
+from bot.metrics import Metrics, command_of
 from bot.outbox import OutboxWorker
 from handlers import (
     announcements,
@@ -31,11 +34,11 @@ from handlers import (
     phases,
     privacy,
 )
-from handlers.menu import show_default_menu, show_menu
+from handlers.menu import ENTRIES, show_default_menu, show_menu
 from models import Database
 from models.utc import utcnow
 from scheduler import TimelineScheduler
-from services import accounts
+from services import accounts, outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,10 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 OUTBOX_KEY = "outbox"
+INTAKE_KEY = "intake"
+LEADERSHIP_KEY = "leadership"
 TIMELINE_KEY = "timeline"
+HEALTH_KEY = "health"  # only when METRICS_PORT is set
 REPLY_RETRIES = 3
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
@@ -61,6 +67,13 @@ def build_application(
     defaults = Defaults(
         parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
     )
+    database = Database(settings.database_url)
+    intake = Intake(database=database, clock=clock)
+    metrics = Metrics()
+
+    def observe(update: object, seconds: float) -> None:
+        metrics.observe_update(command_of(update, ENTRIES.keys()), seconds)
+
     app: CoalitionApplication = (
         ApplicationBuilder()
         .token(token)
@@ -68,7 +81,9 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=Context))
         .defaults(defaults)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Updates come in through the intake (stored first), not PTB's own poller.
+        .updater(None)
+        .concurrent_updates(SettlingProcessor(CONCURRENT_UPDATES, intake=intake, observe=observe))
         # A reply Telegram answers with 429 is sent again after retry_after, not lost.
         .rate_limiter(AIORateLimiter(max_retries=REPLY_RETRIES))
         .post_init(_open)
@@ -76,7 +91,7 @@ def build_application(
         .post_shutdown(_close)
         .build()
     )
-    database = Database(settings.database_url)
+    intake.attach(queue=app.update_queue, bot=app.bot)
     texts = load_texts()
     worker = OutboxWorker(
         database=database,
@@ -94,6 +109,7 @@ def build_application(
         rate=settings.broadcast_rate,
         concurrency=settings.broadcast_concurrency,
         clock=clock,
+        metrics=metrics,
     )
     timeline = TimelineScheduler(
         database=database,
@@ -109,10 +125,32 @@ def build_application(
         texts=texts,
         wake_outbox=worker.wake,
         timeline_changed=timeline.tick,
+        metrics=metrics,
         clock=clock,
     )
     app.bot_data[OUTBOX_KEY] = worker
+    app.bot_data[INTAKE_KEY] = intake
     app.bot_data[TIMELINE_KEY] = timeline
+
+    async def lead() -> None:
+        async with database.transaction() as session:
+            await outbox.release_claims(session=session)
+        await worker.start()
+        await timeline.start()
+
+    async def step_down() -> None:
+        timeline.stop()
+        await worker.stop()
+
+    app.bot_data[LEADERSHIP_KEY] = Leadership(database=database, lead=lead, step_down=step_down)
+    if settings.metrics_port is not None:
+        app.bot_data[HEALTH_KEY] = HealthServer(
+            database=database,
+            metrics=metrics,
+            clock=clock,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+        )
 
     # All handlers live in group 0, where PTB runs the first that matches: the areas'
     # commands first, then the fallback that answers anything they did not take.
@@ -137,6 +175,8 @@ async def _open(app: CoalitionApplication) -> None:
     """Show everyone their command menu: strangers by default, organisers in their chat."""
     resources: Resources = app.bot_data[RESOURCES_KEY]
     settings = resources.settings
+    if HEALTH_KEY in app.bot_data:  # first: a port already taken stops the bot before it starts
+        await app.bot_data[HEALTH_KEY].start()
     await show_default_menu(app.bot, resources.texts, settings.default_language)
     for organiser_id in sorted(settings.organiser_ids):
         async with resources.database.transaction() as session:
@@ -148,39 +188,18 @@ async def _open(app: CoalitionApplication) -> None:
             )
         await show_menu(app.bot, caller, resources.texts[caller.language])
     # Started after the menus: what was queued before a restart goes out from here on, and
-    # what fell due on the timeline while the bot was down is done now.
-    await app.bot_data[OUTBOX_KEY].start()
-    await app.bot_data[TIMELINE_KEY].start()
+    # what fell due on the timeline while the bot was down is done now (on the leading
+    # replica: see bot/leadership.py).
+    await app.bot_data[LEADERSHIP_KEY].start()
     log.info("serving as @%s", app.bot.username)
 
 
 async def _stop_background(app: CoalitionApplication) -> None:
-    app.bot_data[TIMELINE_KEY].stop()
-    await app.bot_data[OUTBOX_KEY].stop()
+    await app.bot_data[LEADERSHIP_KEY].stop()
 
 
 async def _close(app: CoalitionApplication) -> None:
     resources: Resources = app.bot_data[RESOURCES_KEY]
+    if HEALTH_KEY in app.bot_data:  # here, not in post_stop, which is skipped if start failed
+        await app.bot_data[HEALTH_KEY].stop()
     await resources.database.dispose()
-
-
-@asynccontextmanager
-async def serving(app: CoalitionApplication) -> AsyncIterator[CoalitionApplication]:
-    """Serve by long polling inside a running event loop, started and stopped as run_polling
-    does it (the sandbox and the end-to-end tests share the loop with other servers)."""
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=5)
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)

@@ -15,6 +15,8 @@ from bot.config import LANGUAGES, Settings, SettingsError, load_settings
 from bot.i18n import load_texts
 from bot.logs import configure_logging
 from bot.sandbox import run_sandbox
+from bot.serving import serve_until_stopped
+from bot.webhook import Webhook
 from handlers.exports import file_names, letter, signatures_csv
 from models import Database
 from services import audit, exports
@@ -36,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coalition-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="apply pending migrations, then serve by long polling")
+    run.add_argument("--webhook-url", help="serve by webhook at this https URL (WEBHOOK_URL)")
+    run.add_argument("--listen", help="the webhook's address to listen on (WEBHOOK_LISTEN)")
+    run.add_argument("--port", type=int, help="the webhook's port to listen on (WEBHOOK_PORT)")
+    run.add_argument(
+        "--secret-token", help="the secret Telegram sends with each update (WEBHOOK_SECRET)"
+    )
     run.add_argument(
         "--or-sandbox",
         action="store_true",
@@ -89,9 +97,22 @@ def _run(settings: Settings, *, or_sandbox: bool) -> None:
     if settings.bot_token is None:
         raise SettingsError(NO_TOKEN)
     token = settings.bot_token.get_secret_value()
-    configure_logging(secrets=[token])
+    secret = settings.webhook_secret
+    configure_logging(
+        secrets=[token] + ([secret.get_secret_value()] if secret else []),
+        log_format=settings.log_format,
+    )
     _upgrade(settings)
-    build_application(settings).run_polling()
+    webhook = None
+    if settings.webhook_url is not None:
+        assert settings.webhook_secret is not None  # the settings require it
+        webhook = Webhook(
+            url=settings.webhook_url,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            secret=settings.webhook_secret.get_secret_value(),
+        )
+    asyncio.run(serve_until_stopped(build_application(settings), webhook=webhook))
 
 
 async def _export(settings: Settings, appeal_id: int, language: str, folder: Path) -> list[Path]:
@@ -134,7 +155,7 @@ def _import_orgs(settings: Settings, path: Path) -> None:
     if settings.bot_token is None:
         raise SettingsError(NO_TOKEN)
     token = settings.bot_token.get_secret_value()
-    configure_logging(secrets=[token], level=logging.WARNING)
+    configure_logging(secrets=[token], level=logging.WARNING, log_format=settings.log_format)
     rows = import_orgs.read_rows(path)
     _upgrade(settings)
     username, imported = asyncio.run(import_orgs.import_rows(settings, token, rows))
@@ -144,10 +165,23 @@ def _import_orgs(settings: Settings, path: Path) -> None:
         print(line, file=sys.stderr)
 
 
+def _run_options(arguments: argparse.Namespace) -> dict[str, object]:
+    """`run`'s webhook flags, which take precedence over the environment."""
+    if arguments.command != "run":
+        return {}
+    flags = {
+        "webhook_url": arguments.webhook_url,
+        "webhook_listen": arguments.listen,
+        "webhook_port": arguments.port,
+        "webhook_secret": arguments.secret_token,
+    }
+    return {name: value for name, value in flags.items() if value is not None}
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(**_run_options(arguments))
         if arguments.command == "run":
             _run(settings, or_sandbox=arguments.or_sandbox)
             return 0
@@ -160,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "import-orgs":
             _import_orgs(settings, arguments.file)
             return 0
-        configure_logging(secrets=[], level=logging.WARNING)
+        configure_logging(secrets=[], level=logging.WARNING, log_format=settings.log_format)
         _upgrade(settings)
         if arguments.command == "export":
             if not arguments.out.is_dir():

@@ -5,8 +5,10 @@ from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.logs import LogFormat
 
 LANGUAGES = ("en", "fr", "uk", "ru")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -60,6 +62,19 @@ class Settings(BaseSettings):
     approvals_required: int = Field(default=1, ge=1, le=2)
     # Where the sandbox (`make run` without BOT_TOKEN) serves its page, on 127.0.0.1.
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
+    # /healthz and /metrics; None: not served. Loopback by default: they are for this host's
+    # probes and scraper, and say how busy the bot is.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # `json`: one JSON object a line, for a log collector; `text` for people reading it.
+    log_format: LogFormat = "text"
+    # Webhook mode: Telegram posts updates to WEBHOOK_URL (https), which a reverse proxy
+    # forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; unset, the bot polls.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Telegram sends it in every request's X-Telegram-Bot-Api-Secret-Token header.
+    webhook_secret: SecretStr | None = None
 
     @field_validator("organiser_ids", mode="before")
     @classmethod
@@ -114,6 +129,28 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value.replace("postgres://", "postgresql://", 1)
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram posts only to https)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16 to 256 of the characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_has_secret(self) -> "Settings":
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET: required with WEBHOOK_URL")
+        return self
+
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message is one line naming it."""
@@ -125,6 +162,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         reason = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {reason}") from None
+        if not first["loc"]:  # a rule across settings names them itself
+            raise SettingsError(reason) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {reason}") from None

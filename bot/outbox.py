@@ -16,6 +16,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.i18n import Texts
+from bot.metrics import Metrics
 from bot.pacing import Pacer
 from handlers.announcements import render_announcement, render_reconfirmation
 from handlers.broadcasts import render_broadcast, render_report
@@ -44,6 +45,7 @@ class OutboxWorker:
         rate: float,
         concurrency: int,
         clock: Callable[[], datetime],
+        metrics: Metrics,
     ) -> None:
         self.database = database
         self.bot = bot
@@ -52,6 +54,7 @@ class OutboxWorker:
         self.default_timezone = default_timezone
         self.concurrency = concurrency
         self.clock = clock
+        self.metrics = metrics
         self.pacer = Pacer(rate)
         self._slots = asyncio.Semaphore(concurrency)
         # Rows taken and not yet recorded: being sent, or sent and waiting for the recorder.
@@ -68,6 +71,9 @@ class OutboxWorker:
         self._woken.set()
 
     async def start(self) -> None:
+        # Also after a stop: a replica that lost the lead and wins it back starts again.
+        self._stopping = False
+        self._sent_waiting.clear()
         await self.bot.initialize()
         self._tasks = [
             asyncio.create_task(self._run(), name="outbox worker"),
@@ -108,11 +114,11 @@ class OutboxWorker:
                 skip=set(self._in_flight),
             )
         dispatched = False
+        later: list[int] = []
         for message in batch:
-            if self._stopping:
-                break
-            if not self.pacer.chat_ready(message.chat_id):
-                continue  # its turn comes in a later round
+            if self._stopping or not self.pacer.chat_ready(message.chat_id):
+                later.append(message.id)  # its turn comes in a later round
+                continue
             await self._slots.acquire()
             await self.pacer.take(message.chat_id)
             self._in_flight.add(message.id)
@@ -120,7 +126,13 @@ class OutboxWorker:
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
             dispatched = True
+        if later:
+            await self._unclaim(later)
         return dispatched
+
+    async def _unclaim(self, message_ids: list[int]) -> None:
+        async with self.database.transaction() as session:
+            await outbox.unclaim(session=session, message_ids=message_ids)
 
     async def _deliver(self, message: DueMessage) -> None:
         try:
@@ -172,43 +184,51 @@ class OutboxWorker:
             retry = error.retry_after
             seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
             log.warning("Telegram asked to wait %.0f s; the outbox pauses", seconds)
-            self.pacer.pause(seconds)  # the row stays pending, untouched
+            self.pacer.pause(seconds)  # the row stays pending, and is taken again after
+            self.metrics.throttled.inc()
+            await self._unclaim([message.id])
             return False
         except Forbidden as error:
             async with self.database.transaction() as session:
                 await outbox.mark_blocked(
                     session=session, message_id=message.id, reason=error.message, now=self.clock()
                 )
+            self.metrics.blocked.inc()
             return False
         except ChatMigrated as error:
             async with self.database.transaction() as session:
                 await outbox.move_chat(
                     session=session, old_chat_id=message.chat_id, new_chat_id=error.new_chat_id
                 )
+                await outbox.unclaim(session=session, message_ids=[message.id])
             return False
         except BadRequest as error:
             async with self.database.transaction() as session:
                 await outbox.mark_failed(
                     session=session, message_id=message.id, reason=error.message
                 )
+            self.metrics.failed.inc()
             return False
         except TelegramError as error:  # 5xx, timeouts, network
             await self._retry_or_fail(message, error.message)
             return False
+        self.metrics.sent.labels(kind=message.kind.value).inc()
         return True
 
     async def _retry_or_fail(self, message: DueMessage, reason: str) -> None:
         attempts = message.attempts + 1
-        async with self.database.transaction() as session:
-            if attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS:
+            async with self.database.transaction() as session:
                 await outbox.mark_failed(session=session, message_id=message.id, reason=reason)
-            else:
-                await outbox.retry_later(
-                    session=session,
-                    message_id=message.id,
-                    not_before=self.clock() + BACKOFF * 2 ** (attempts - 1),
-                    reason=reason,
-                )
+            self.metrics.failed.inc()
+            return
+        async with self.database.transaction() as session:
+            await outbox.retry_later(
+                session=session,
+                message_id=message.id,
+                not_before=self.clock() + BACKOFF * 2 ** (attempts - 1),
+                reason=reason,
+            )
 
     def _render(self, message: DueMessage) -> tuple[Markup, InlineKeyboardMarkup | None]:
         texts = self.texts[message.language or self.default_language]

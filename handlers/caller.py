@@ -4,7 +4,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.i18n import Texts, pick_language
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from handlers.refusals import word_refusal
 from handlers.reply import paginate
-from services import accounts
+from services import accounts, intake
 from services.accounts import Caller
 from services.errors import Refusal
 
@@ -53,6 +53,8 @@ class Call:
     caller: Caller
     texts: Texts
     args: list[str]
+    # Whether a transaction of this call has committed the mark that its update was handled.
+    claimed: bool = field(default=False, init=False)
 
     @property
     def body(self) -> str:
@@ -95,8 +97,13 @@ class Call:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction whose commit also marks the update handled (bot/intake.py): one
+        delivered twice, or replayed after a crash, raises AlreadyHandled here instead."""
         async with self.context.resources.database.transaction() as session:
+            if not self.claimed:
+                await intake.claim(session=session, update_id=self.update.update_id, now=self.now())
             yield session
+        self.claimed = True
 
     async def reply(
         self, text: Markup, buttons: InlineKeyboardMarkup | None = None, *, protect: bool = False
@@ -205,6 +212,8 @@ async def _answer(
         return
     try:
         await body(call)
+    except intake.AlreadyHandled:
+        log.info("update %d was handled before: its effect is not repeated", update.update_id)
     except UsageError:
         assert usage is not None, f"/{name} refused its arguments but has no usage"
         await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))

@@ -24,6 +24,7 @@ from models.appeal import (  # noqa: E402
 from models.approval import Approval, ApprovalAction  # noqa: E402
 from models.audit import Actor, AuditEntry  # noqa: E402
 from models.database import Database  # noqa: E402
+from models.incoming_update import IncomingUpdate  # noqa: E402
 from models.invite import Invite  # noqa: E402
 from models.join_request import JoinRequest, RequestState  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
@@ -52,6 +53,7 @@ __all__ = [
     "Database",
     "Delivery",
     "Disclosure",
+    "IncomingUpdate",
     "Invite",
     "JoinRequest",
     "Occasion",

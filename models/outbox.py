@@ -69,6 +69,9 @@ class OutboxMessage(SQLModel, table=True):
     delivery: Delivery = Field(default=Delivery.PENDING, sa_type=stored_as_value(Delivery))
     attempts: int = 0
     not_before: datetime = Field(sa_type=UTCDateTime)
+    # Taken by a sender until then (claimed with FOR UPDATE SKIP LOCKED on PostgreSQL): no
+    # other sender takes it meanwhile. Cleared when a replica starts leading.
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why a message was blocked or failed, as Telegram said it (never the message body).

@@ -6,10 +6,10 @@ in flight, never one already recorded.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, func, insert, literal, update
+from sqlalchemy import JSON, Integer, String, func, insert, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,9 @@ from models.database import stored_id
 from models.utc import UTCDateTime
 
 ERROR_MAX = 200
+# How long a claimed row stays another sender's; only a sender cut off from the database
+# without dying holds one that long, since a new leader frees them all.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 async def enqueue(
@@ -116,7 +119,31 @@ class DueMessage:
 async def due(
     *, session: AsyncSession, now: datetime, limit: int, skip: set[int]
 ) -> list[DueMessage]:
-    """Pending rows whose time has come, oldest first, leaving out those already in flight."""
+    """Claim pending rows whose time has come, oldest first, leaving out those already in
+    flight here or claimed by another sender, and return them to send."""
+    # SKIP LOCKED: two senders claiming at once each take different rows, neither waits.
+    claimable = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.delivery) == Delivery.PENDING,
+            col(OutboxMessage.not_before) <= now,
+            or_(
+                col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now
+            ),
+            col(OutboxMessage.id).not_in(skip),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list((await session.exec(claimable)).all())
+    if not claimed:
+        return []
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(claimed))
+        .values(claimed_until=now + CLAIM_LEASE)
+    )
     # Plain columns, not ORM objects: this runs for every batch the worker sends.
     query = (
         sa_select(
@@ -141,13 +168,8 @@ async def due(
             (col(AppealTranslation.appeal_id) == col(OutboxMessage.appeal_id))
             & (col(AppealTranslation.language) == col(Account.language)),
         )
-        .where(
-            col(OutboxMessage.delivery) == Delivery.PENDING,
-            col(OutboxMessage.not_before) <= now,
-            col(OutboxMessage.id).not_in(skip),
-        )
+        .where(col(OutboxMessage.id).in_(claimed))
         .order_by(col(OutboxMessage.id))
-        .limit(limit)
     )
     rows = await (await session.connection()).execute(query)
     return [
@@ -166,6 +188,23 @@ async def due(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the outbox: how many rows, and when the oldest of them was queued."""
+
+    pending: int
+    oldest_queued_at: datetime | None  # None: nothing is pending
+
+
+async def backlog(*, session: AsyncSession) -> Backlog:
+    """The pending rows, due or waiting for a retry, for the health check and the metrics."""
+    query = select(func.count(), func.min(col(OutboxMessage.created_at))).where(
+        col(OutboxMessage.delivery) == Delivery.PENDING
+    )
+    pending, oldest = (await session.exec(query)).one()
+    return Backlog(pending=pending, oldest_queued_at=oldest)
 
 
 async def mark_sent(*, session: AsyncSession, message_ids: list[int], now: datetime) -> None:
@@ -211,8 +250,30 @@ async def retry_later(
         message_id,
         attempts=col(OutboxMessage.attempts) + 1,
         not_before=not_before,
+        claimed_until=None,
         error=reason[:ERROR_MAX],
     )
+
+
+async def unclaim(*, session: AsyncSession, message_ids: list[int]) -> None:
+    """Give back rows this sender took but will not send now (their chat's turn had not come,
+    or Telegram asked to wait): the next look takes them again."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(message_ids))
+        .values(claimed_until=None)
+    )
+
+
+async def release_claims(*, session: AsyncSession) -> int:
+    """Free every claim: a replica that starts leading is the only sender from then on, and
+    what the last one had in flight (it died, or lost the lead) is sent again."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.claimed_until).is_not(None))
+        .values(claimed_until=None)
+    )
+    return result.rowcount
 
 
 async def move_chat(*, session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:

@@ -451,10 +451,29 @@ async def test_due_honours_limit_and_leaves_out_messages_in_flight(database: Dat
     await broadcast(database)
     first, second, third = [r.id or 0 for r in await rows(database)]
 
-    assert await due_ids(database, limit=2) == [first, second]
     assert await due_ids(database, limit=2, skip={first}) == [second, third]
+    # Claimed: left out until settled, or until a new leader frees the claims.
+    assert await due_ids(database) == [first]
+    assert await due_ids(database) == []
+    await release_claims(database)
     assert await due_ids(database, skip={second}) == [first, third]
+    await release_claims(database)
     assert await due_ids(database, skip={first, second, third}) == []
+
+
+async def release_claims(database: Database) -> None:
+    async with database.transaction() as session:
+        await outbox.release_claims(session=session)
+
+
+async def test_two_senders_claiming_at_once_take_different_rows(database: Database) -> None:
+    for number, name in enumerate(["Memorial", "OVD-Info", "Viasna", "ZMINA"]):
+        await member(database, name, 3000 + number)
+    await broadcast(database)
+    # On PostgreSQL, FOR UPDATE SKIP LOCKED; on SQLite, one writer at a time.
+    one, other = await asyncio.gather(due_ids(database, limit=2), due_ids(database, limit=2))
+    assert len(one) == len(other) == 2
+    assert sorted(one + other) == [r.id for r in await rows(database)]
 
 
 async def test_due_leaves_out_settled_messages_and_those_not_yet_due(database: Database) -> None:
@@ -467,6 +486,7 @@ async def test_due_leaves_out_settled_messages_and_those_not_yet_due(database: D
     ]
     assert await due_ids(database, now=NOW - timedelta(microseconds=1)) == []
     assert len(await due_ids(database, now=NOW)) == 5  # due from the moment it was queued
+    await release_claims(database)  # as at a restart: each look below finds them again
 
     await sent(database, to_send)
     await failed(database, to_fail, NOT_FOUND)
@@ -474,6 +494,7 @@ async def test_due_leaves_out_settled_messages_and_those_not_yet_due(database: D
     await retry(database, to_retry, LATER + timedelta(minutes=1))
 
     assert await due_ids(database, now=LATER) == [untouched]
+    await release_claims(database)
     assert await due_ids(database, now=LATER + timedelta(minutes=1)) == sorted(
         [to_retry, untouched]
     )

@@ -1,7 +1,6 @@
 """A real `coalition-bot run` killed with SIGKILL in the middle of a broadcast, then restarted."""
 
 import asyncio
-import shutil
 import signal
 from collections import Counter
 from pathlib import Path
@@ -37,11 +36,8 @@ async def start_bot(api: LocalBotApi, database_url: str, cwd: Path) -> asyncio.s
 
 
 async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
-    tmp_path: Path, api: LocalBotApi, migrated_template: Path
+    tmp_path: Path, api: LocalBotApi, database_url: str
 ) -> None:
-    path = tmp_path / "crash.db"
-    shutil.copy(migrated_template, path)
-    database_url = f"sqlite:///{path}"
     database = Database(database_url)
     ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
     await database.dispose()

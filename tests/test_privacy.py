@@ -201,7 +201,10 @@ async def test_every_column_holding_a_telegram_id_is_forgotten() -> None:
 
     def holds_a_person(column: Column[Any]) -> bool:
         named = re.search(r"(_by|telegram_id|recipient_id|chat_id)$", column.name)
-        return isinstance(column.type, BigInteger) or named is not None
+        # Telegram's update ids number updates, not people (the update's body is emptied
+        # once it is handled: see test_intake).
+        numbers_updates = column.name == "update_id"
+        return (isinstance(column.type, BigInteger) and not numbers_updates) or named is not None
 
     person_columns = {
         column

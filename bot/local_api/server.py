@@ -11,11 +11,11 @@ import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from bot.local_api.chat import Chat, Person, SaidMessage, SentMessage
 from bot.local_api.html import CAPTION_LIMIT, ParseError, message_text
 from bot.local_api.limits import Limits
 from bot.local_api.protocol import (
@@ -27,60 +27,6 @@ from bot.local_api.protocol import (
     read_params,
     scope_key_of,
 )
-
-
-@dataclass
-class SentMessage:
-    """A message the bot sent, as the recipient sees it."""
-
-    message_id: int
-    chat_id: int
-    text: str
-    source: str
-    parse_mode: str | None
-    reply_markup: Json | None = None
-    document: Document | None = None
-    edits: int = 0
-    # When the server accepted it (monotonic seconds), to measure send rates.
-    accepted_at: float = 0.0
-
-    def buttons(self) -> list[Json]:
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [button for row in rows for button in row]
-
-
-@dataclass
-class Person:
-    """A Telegram user as the server knows them."""
-
-    user_id: int
-    first_name: str
-    language_code: str | None = None
-
-    def as_user(self) -> Json:
-        user: Json = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
-        if self.language_code:
-            user["language_code"] = self.language_code
-        return user
-
-    def as_private_chat(self) -> Json:
-        return {"id": self.user_id, "type": "private", "first_name": self.first_name}
-
-
-@dataclass(frozen=True)
-class SaidMessage:
-    """A message a person sent the bot (message ids are shared with the bot's, so in order)."""
-
-    message_id: int
-    text: str
-    date: int
-
-
-@dataclass
-class _Chat:
-    messages: list[SentMessage] = field(default_factory=list)
-    said: list[SaidMessage] = field(default_factory=list)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
 class LocalBotApi:
@@ -112,7 +58,10 @@ class LocalBotApi:
         self.limits = Limits()
         self.calls: list[tuple[str, Json]] = []
         self.commands: dict[str, list[Json]] = {}
-        self._chats: dict[int, _Chat] = {}
+        # What setWebhook was last given (url, secret_token, …); None while polling.
+        self.webhook: Json | None = None
+        self._pushed: dict[int, Json] = {}
+        self._chats: dict[int, Chat] = {}
         self._updates: list[Json] = []
         self._update_id = 0
         self._message_id = 0
@@ -126,7 +75,8 @@ class LocalBotApi:
         self._methods: dict[str, Callable[[Json], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
-            "deleteWebhook": self._accept,
+            "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "close": self._accept,
             "logOut": self._accept,
             "sendMessage": self._send_message,
@@ -187,7 +137,7 @@ class LocalBotApi:
         """A Telegram user who can talk to the bot."""
         person = Person(user_id, first_name, language_code)
         self.people[user_id] = person
-        self._chats.setdefault(user_id, _Chat())
+        self._chats.setdefault(user_id, Chat())
         self.touch()
         return person
 
@@ -272,19 +222,37 @@ class LocalBotApi:
             return error_response(ApiError(400, f"Bad Request: {error}"))
         return web.json_response({"ok": True, "result": result})
 
+    def push_again(self, update_id: int) -> None:
+        """Deliver an update a second time, as Telegram does when it is unsure it arrived."""
+        self._updates.append(self._pushed[update_id])
+        self._updates_arrived.set()
+
     def _push(self, update: Json) -> int:
         self._update_id += 1
-        self._updates.append({"update_id": self._update_id, **update})
+        self._pushed[self._update_id] = {"update_id": self._update_id, **update}
+        self._updates.append(self._pushed[self._update_id])
         self._updates_arrived.set()
         return self._update_id
 
-    def _chat(self, chat_id: int) -> _Chat:
-        return self._chats.setdefault(chat_id, _Chat())
+    def _chat(self, chat_id: int) -> Chat:
+        return self._chats.setdefault(chat_id, Chat())
 
     async def _get_me(self, _: Json) -> Json:
         return self.bot_user
 
     async def _accept(self, _: Json) -> bool:
+        return True
+
+    async def _set_webhook(self, params: Json) -> bool:
+        if not str(params.get("url") or "").startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        self.webhook = params
+        return True
+
+    async def _delete_webhook(self, _: Json) -> bool:
+        self.webhook = None
         return True
 
     async def _get_updates(self, params: Json) -> list[Json]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot import migrate
-from bot.application import TIMELINE_KEY, build_application, serving
+from bot.application import TIMELINE_KEY, build_application
 from bot.config import Settings, SettingsError
 from bot.context import RESOURCES_KEY, Resources
 from bot.local_api import LocalBotApi
@@ -21,6 +21,7 @@ from bot.logs import configure_logging
 from bot.sandbox.clock import MovableClock
 from bot.sandbox.coalition import MEMBERS, ORGANISER, gather
 from bot.sandbox.page import SandboxPage, TheBot
+from bot.serving import serving
 
 HOST = "127.0.0.1"
 # What the bot says at start-up and each minute is noise beside the page.
