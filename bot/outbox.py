@@ -64,6 +64,9 @@ class OutboxWorker:
         self._sent_waiting = asyncio.Event()
         self._woken = asyncio.Event()
         self._stopping = False
+        # Set once the dispatcher has stopped and its last sends have finished: only then may
+        # the recorder stop, or a send it could not see coming would go unrecorded.
+        self._drained = False
         self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
@@ -73,6 +76,7 @@ class OutboxWorker:
     async def start(self) -> None:
         # Also after a stop: a replica that lost the lead and wins it back starts again.
         self._stopping = False
+        self._drained = False
         self._sent_waiting.clear()
         await self.bot.initialize()
         self._tasks = [
@@ -98,6 +102,7 @@ class OutboxWorker:
             if not dispatched:
                 await self._idle()
         await asyncio.gather(*self._sends, return_exceptions=True)
+        self._drained = True
         self._sent_waiting.set()  # the recorder records the last sends, then stops
 
     async def _idle(self) -> None:
@@ -121,6 +126,10 @@ class OutboxWorker:
                 continue
             await self._slots.acquire()
             await self.pacer.take(message.chat_id)
+            if self._stopping:  # asked to stop while waiting for a slot: send nothing new
+                self._slots.release()
+                later.append(message.id)
+                continue
             self._in_flight.add(message.id)
             task = asyncio.create_task(self._deliver(message))
             self._sends.add(task)
@@ -172,7 +181,7 @@ class OutboxWorker:
                     )
                 for message_id in confirmed:
                     self._release(message_id)
-            if self._stopping and not self._sends and not self._sent:
+            if self._drained and not self._sent:
                 return
 
     async def _send(self, message: DueMessage) -> bool:

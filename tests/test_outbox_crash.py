@@ -1,11 +1,12 @@
-"""A real `coalition-bot run` killed with SIGKILL in the middle of a broadcast, then restarted."""
+"""A real `coalition-bot run` stopped in the middle of a broadcast (SIGKILL or SIGTERM), then
+restarted."""
 
 import asyncio
 import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.local_api import LocalBotApi
+from bot.local_api import LocalBotApi, Person
 from models import Database
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
@@ -35,36 +36,61 @@ async def start_bot(api: LocalBotApi, database_url: str, cwd: Path) -> asyncio.s
     )
 
 
-async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
-    tmp_path: Path, api: LocalBotApi, database_url: str
-) -> None:
+class Broadcast:
+    """A broadcast to RECIPIENTS contacts, queued and not yet sent; Olena sent it."""
+
+    def __init__(self, api: LocalBotApi, ids: range) -> None:
+        self.api = api
+        self.organiser = Someone(api, ORGANISER_ID, "Olena")
+        self.recipients: list[Person] = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
+
+    def delivered(self) -> int:
+        return sum(len(self.api.messages(p.user_id)) for p in self.recipients)
+
+    def copies(self) -> Counter[int]:
+        """How many recipients got how many copies."""
+        return Counter(len(self.api.messages(p.user_id)) for p in self.recipients)
+
+    async def stop_a_third_through(self, process: asyncio.subprocess.Process, signum: int) -> int:
+        """Send `signum` once a third has gone out; the process's exit code."""
+        async with asyncio.timeout(60):
+            while self.delivered() < RECIPIENTS // 3:  # noqa: ASYNC110 (a count to poll)
+                await asyncio.sleep(0.01)
+        process.send_signal(signum)
+        async with asyncio.timeout(10):  # SIGTERM's bound; SIGKILL is at once
+            code = await process.wait()
+        assert self.delivered() < RECIPIENTS, "the broadcast finished first: nothing was tested"
+        return code
+
+    async def report_after_restart(self, api: LocalBotApi, database_url: str, cwd: Path) -> str:
+        """Start the bot again; the report Olena gets once the broadcast is done."""
+        process = await start_bot(api, database_url, cwd)
+        try:
+            async with asyncio.timeout(60):
+                return (await self.organiser.next_message()).text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+
+
+async def queued(database_url: str, api: LocalBotApi) -> Broadcast:
     database = Database(database_url)
     ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
     await database.dispose()
-    organiser = Someone(api, ORGANISER_ID, "Olena")
-    recipients = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
+    return Broadcast(api, ids)
 
-    def delivered() -> int:
-        return sum(len(api.messages(p.user_id)) for p in recipients)
 
+async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
+    tmp_path: Path, api: LocalBotApi, database_url: str
+) -> None:
+    broadcast = await queued(database_url, api)
     first = await start_bot(api, database_url, tmp_path)
-    async with asyncio.timeout(60):
-        while delivered() < RECIPIENTS // 3:  # noqa: ASYNC110 (a count to poll, no event)
-            await asyncio.sleep(0.01)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
-    at_kill = delivered()
-    assert at_kill < RECIPIENTS, "the broadcast finished before the kill: nothing was tested"
+    await broadcast.stop_a_third_through(first, signal.SIGKILL)
+    at_kill = broadcast.delivered()
 
-    second = await start_bot(api, database_url, tmp_path)
-    try:
-        async with asyncio.timeout(60):
-            report = (await organiser.next_message()).text
-    finally:
-        second.send_signal(signal.SIGINT)
-        await second.wait()
+    report = await broadcast.report_after_restart(api, database_url, tmp_path)
 
-    copies = Counter(len(api.messages(p.user_id)) for p in recipients)
+    copies = broadcast.copies()
     assert 0 not in copies, "someone never got the broadcast"
     extra = sum((n - 1) * people for n, people in copies.items())
     assert extra <= CONCURRENCY, f"{extra} duplicates, more than the in-flight bound"
@@ -72,3 +98,17 @@ async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
     assert (
         report == f"Broadcast #1 is done.\nDelivered: {RECIPIENTS}\nBlocked the bot: 0\nFailed: 0"
     )
+
+
+async def test_sigterm_mid_broadcast_exits_within_10_s_and_nobody_gets_two_copies(
+    tmp_path: Path, api: LocalBotApi, database_url: str
+) -> None:
+    """An operator's restart (systemd sends SIGTERM): the sends in flight are recorded."""
+    broadcast = await queued(database_url, api)
+    first = await start_bot(api, database_url, tmp_path)
+    assert await broadcast.stop_a_third_through(first, signal.SIGTERM) == 0
+
+    report = await broadcast.report_after_restart(api, database_url, tmp_path)
+
+    assert broadcast.copies() == {1: RECIPIENTS}
+    assert report.startswith(f"Broadcast #1 is done.\nDelivered: {RECIPIENTS}\n")
