@@ -166,6 +166,12 @@ async def forget(*, session: AsyncSession, telegram_id: int, now: datetime | Non
     """Erase the person: their account, their link to an organisation and the messages to
     them are deleted, and their id is emptied wherever it names them. Their organisation's
     signatures stay, attributed to the organisation only."""
+    # The coalition's rows first, the audit chain after: every other writer locks its rows
+    # (an appeal being edited, say) before the chain, and the same order cannot deadlock.
+    for column in EMPTIED_COLUMNS:
+        await session.exec(
+            update(column.table).where(column == telegram_id).values({column.name: None})
+        )
     await audit.record(
         session=session,
         actor_id=telegram_id,
@@ -175,10 +181,6 @@ async def forget(*, session: AsyncSession, telegram_id: int, now: datetime | Non
     )
     for column in ERASED_ROWS:
         await session.exec(delete(column.table).where(column == telegram_id))
-    for column in EMPTIED_COLUMNS:
-        await session.exec(
-            update(column.table).where(column == telegram_id).values({column.name: None})
-        )
 
 
 def _is_theirs(telegram_id: int) -> Any:

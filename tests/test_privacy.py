@@ -1,5 +1,6 @@
 """Each person can see what the bot holds about them, and have it forgotten without a trace."""
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -10,6 +11,7 @@ from sqlmodel import SQLModel
 from bot.local_api import LocalBotApi, SentMessage, scope_key
 from models import Appeal, Broadcast, Database, Invite, Phase, Signature
 from services import privacy
+from services.appeals import edit_appeal
 from services.broadcasts import draft_broadcast
 from services.phases import add_phase
 from services.privacy import StoredData
@@ -248,3 +250,31 @@ async def test_forgetting_an_organiser_empties_what_they_created(database: Datab
     assert contact.signed_appeals == (appeal_id,)
     assert contact.membership is not None
     assert contact.membership.organisation == "Memorial"
+
+
+async def test_an_organiser_forgotten_while_another_edits_their_appeal(database: Database) -> None:
+    """/forget empties the appeals its organiser created while another organiser edits one of
+    them: both take effect, whichever commits first (on PostgreSQL the two run side by side,
+    and taking their locks in different orders would abort one as a deadlock)."""
+    appeal_id = await open_appeal(database)
+
+    async def forget() -> None:
+        async with database.transaction() as session:
+            await privacy.forget(session=session, telegram_id=ORGANISER)
+
+    async def edit(round: int) -> None:
+        async with database.transaction() as session:
+            await edit_appeal(
+                session=session,
+                appeal_id=appeal_id,
+                title=f"Wording {round}",
+                text="Text.",
+                actor_id=ORGANISER + 1,
+                now=LATER,
+            )
+
+    for round in range(10):
+        await asyncio.gather(forget(), edit(round))
+
+    [appeal] = await stored(database, Appeal)
+    assert (appeal.created_by, appeal.title, appeal.version) == (None, "Wording 9", 11)
