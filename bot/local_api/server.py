@@ -57,6 +57,8 @@ class LocalBotApi:
         self.people: dict[int, Person] = {}
         self.limits = Limits()
         self.calls: list[tuple[str, Json]] = []
+        # Every call refused, as (method, description): a test of the bot expects none.
+        self.refused: list[tuple[str, str]] = []
         self.commands: dict[str, list[Json]] = {}
         # What setWebhook was last given (url, secret_token, …); None while polling.
         self.webhook: Json | None = None
@@ -216,11 +218,15 @@ class LocalBotApi:
             params = await read_params(request)
             self.calls.append((method, params))
             result = await handler(params)
-        except ApiError as error:
-            return error_response(error)
         except ParseError as error:
-            return error_response(ApiError(400, f"Bad Request: {error}"))
+            return self._refuse(method, ApiError(400, f"Bad Request: {error}"))
+        except ApiError as error:
+            return self._refuse(method, error)
         return web.json_response({"ok": True, "result": result})
+
+    def _refuse(self, method: str, error: ApiError) -> web.Response:
+        self.refused.append((method, error.description))
+        return error_response(error)
 
     def push_again(self, update_id: int) -> None:
         """Deliver an update a second time, as Telegram does when it is unsure it arrived."""
