@@ -1,10 +1,13 @@
 """Building the python-telegram-bot Application: one place where every handler is registered."""
 
+import functools
 import logging
 import os
+import ssl
 from collections.abc import Callable
 from datetime import datetime
 
+import httpx
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults, ExtBot
@@ -27,6 +30,7 @@ from handlers import (
     errors,
     exports,
     fallback,
+    flood,
     join_requests,
     membership,
     onboarding,
@@ -56,6 +60,16 @@ REPLY_RETRIES = 3
 CONCURRENT_UPDATES = 32
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every connection pool: httpx would read the CA bundle for each."""
+    return httpx.create_ssl_context()
+
+
+def _request(pool_size: int) -> HTTPXRequest:
+    return HTTPXRequest(connection_pool_size=pool_size, httpx_kwargs={"verify": _tls()})
+
+
 def build_application(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow
 ) -> CoalitionApplication:
@@ -81,6 +95,8 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=Context))
         .defaults(defaults)
+        .request(_request(256))  # PTB's default pool size for replies
+        .get_updates_request(_request(1))
         # Updates come in through the intake (stored first), not PTB's own poller.
         .updater(None)
         .concurrent_updates(SettlingProcessor(CONCURRENT_UPDATES, intake=intake, observe=observe))
@@ -101,7 +117,8 @@ def build_application(
             base_url=f"{api}/bot",
             base_file_url=f"{api}/file/bot",
             defaults=defaults,
-            request=HTTPXRequest(connection_pool_size=settings.broadcast_concurrency + 1),
+            request=_request(settings.broadcast_concurrency + 1),
+            get_updates_request=_request(1),
         ),
         texts=texts,
         default_language=settings.default_language,
@@ -152,7 +169,10 @@ def build_application(
             port=settings.metrics_port,
         )
 
-    # All handlers live in group 0, where PTB runs the first that matches: the areas'
+    # Flood control first, in a group of its own that runs before group 0: an update over its
+    # sender's allowance stops there, before any handler reads the database or answers.
+    flood.register(app)
+    # All other handlers live in group 0, where PTB runs the first that matches: the areas'
     # commands first, then the fallback that answers anything they did not take.
     onboarding.register(app)
     appeals.register(app)

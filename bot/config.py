@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Four eyes: 2 holds a broadcast to all members and a promotion until a second organiser
     # approves; 1 lets the sender's own confirmation suffice.
     approvals_required: int = Field(default=1, ge=1, le=2)
+    # Flood control, per person: messages and button presses at once, then a second. Beyond
+    # them the bot skips what the person sends and tells them once (handlers/flood.py).
+    flood_burst: int = Field(default=10, ge=1)
+    flood_rate: float = Field(default=1, gt=0)
     # Where the sandbox (`make run` without BOT_TOKEN) serves its page, on 127.0.0.1.
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
     # /healthz and /metrics; None: not served. Loopback by default: they are for this host's

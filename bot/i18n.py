@@ -5,6 +5,7 @@ build step and no compiled `.mo` file to forget. Values formatted into a text ar
 unless they are already `Markup`: user-provided text cannot break the parse mode.
 """
 
+import functools
 import gettext
 from io import BytesIO
 from pathlib import Path
@@ -57,8 +58,9 @@ def _compile(language: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+@functools.cache
 def load_texts() -> dict[str, Texts]:
-    """All four languages, ready to use."""
+    """All four languages, ready to use; read once per process (Texts never change)."""
     return {language: Texts(language, _compile(language)) for language in LANGUAGES}
 
 
