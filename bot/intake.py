@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,10 @@ RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 # Telegram re-sends an unconfirmed update for about a day; ids are kept a while longer.
 KEEP_HANDLED = timedelta(days=7)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# True in an update's task once a handler's transaction has committed the mark that the update
+# was handled (handlers/caller.py): settling it again would cost one more transaction for
+# nothing, a quarter of those an update takes.
+MARKED_HANDLED: ContextVar[bool] = ContextVar("marked_handled", default=False)
 
 
 class MalformedUpdate(ValueError):
@@ -160,12 +165,13 @@ class SettlingProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = asyncio.get_running_loop().time()
+        MARKED_HANDLED.set(False)
         try:
-            await coroutine
+            await coroutine  # in this task: what its handlers set in MARKED_HANDLED shows here
         finally:
             if self.observe is not None:
                 self.observe(update, asyncio.get_running_loop().time() - started)
-            if isinstance(update, Update):
+            if isinstance(update, Update) and not MARKED_HANDLED.get():
                 try:
                     await self.intake.settle(update.update_id)
                 except Exception:

@@ -5,10 +5,15 @@ from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES, Texts
+from bot.local_api.html import TEXT_LIMIT
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
+from handlers.reply import visible_size
 from models import AppealState, Disclosure
 from services import appeals, signatures, translations
+
+# A name's line is at least "• X" and a line break: no more names than this fit in a message.
+NAMES_FETCHED = TEXT_LIMIT // 4
 
 
 def state_label(texts: Texts, state: AppealState) -> Markup:
@@ -80,6 +85,7 @@ async def status(call: Call) -> None:
             appeal_id=appeal_id,
             organisation_id=caller.organisation_id,
             include_drafts=caller.is_organiser,
+            names=NAMES_FETCHED,
         )
     texts = call.texts
     lines = [
@@ -114,10 +120,36 @@ async def status(call: Call) -> None:
             )
         else:
             lines.append(texts.t("{organisation} has not signed.", organisation=organisation))
-    if found.public_signatories:
-        lines.append(texts.t("Signed publicly by:"))
-        lines += [texts.t("• {name}", name=name) for name in found.public_signatories]
+    if found.public_signatures:
+        lines += public_signatories(texts, found, room=TEXT_LIMIT - visible_size("\n".join(lines)))
     await call.reply(Markup("\n").join(lines))
+
+
+def public_signatories(texts: Texts, found: appeals.AppealStatus, room: int) -> list[Markup]:
+    """Who signed publicly, earliest first, as many as fit in `room` characters, then how
+    many more: /status stays one message when thousands have signed."""
+    heading = texts.t("Signed publicly by:")
+    # Room for the last line at its longest (every name left out), and the line breaks.
+    room -= (
+        visible_size(heading)
+        + 1
+        + visible_size(more_signatories(texts, found.public_signatures))
+        + 1
+    )
+    names: list[Markup] = []
+    for name in found.public_signatories:
+        line = texts.t("• {name}", name=name)
+        room -= visible_size(line) + 1
+        if room < 0:
+            break
+        names.append(line)
+    left_out = found.public_signatures - len(names)
+    return [heading, *names, *([more_signatories(texts, left_out)] if left_out else [])]
+
+
+def more_signatories(texts: Texts, n: int) -> Markup:
+    # Without a noun, so that no plural form makes it longer for a smaller n.
+    return texts.t("…and {n} more.", n=n)
 
 
 @command(

@@ -23,8 +23,11 @@ async def show(call: Call) -> None:
 @button("audit")
 async def older(call: Call) -> None:
     """The page of entries before the one shown."""
-    # The pattern let only digits through; 0 stands for "every appeal".
+    # The pattern let only digits through; 0 stands for "every appeal". Data the bot never
+    # put on a button (a modified client's) may hold numbers no database column does.
     appeal_id, offset = int(call.args[0]), int(call.args[1])
+    if max(appeal_id, offset) >= 2**31:
+        raise UsageError()
     await _page(call, appeal_id=appeal_id or None, offset=offset)
 
 

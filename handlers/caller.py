@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,10 +12,12 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.context import Context
 from bot.i18n import Texts, pick_language
+from bot.intake import MARKED_HANDLED
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from handlers.refusals import word_refusal
 from handlers.reply import paginate
@@ -104,6 +107,7 @@ class Call:
                 await intake.claim(session=session, update_id=self.update.update_id, now=self.now())
             yield session
         self.claimed = True
+        MARKED_HANDLED.set(True)
 
     async def reply(
         self, text: Markup, buttons: InlineKeyboardMarkup | None = None, *, protect: bool = False
@@ -121,9 +125,15 @@ class Call:
 
     async def edit(self, text: Markup) -> None:
         """Replace the message a button was on (and its buttons), so it cannot be tapped again."""
-        await self.context.bot.edit_message_text(
-            paginate(text)[0], self.chat_id, self.message_id, reply_markup=None
-        )
+        try:
+            await self.context.bot.edit_message_text(
+                paginate(text)[0], self.chat_id, self.message_id, reply_markup=None
+            )
+        except BadRequest as error:
+            # A second tap sent before the first one's edit reached the app: the message
+            # already says this, and Telegram refuses an edit that changes nothing.
+            if "message is not modified" not in error.message.lower():
+                raise
 
 
 Body = Callable[[Call], Awaitable[None]]
@@ -143,7 +153,7 @@ async def identify_account(
 ) -> tuple[Caller, Texts]:
     """Anyone, by Telegram id, as the rules see them, and the texts in their language."""
     resources = context.resources
-    async with resources.database.transaction() as session:
+    async with resources.database.reading() as session:
         caller = await accounts.identify(
             session=session,
             telegram_id=telegram_id,
@@ -182,10 +192,13 @@ def button(name: str) -> Callable[[Body], Callback]:
         async def callback(update: Update, context: Context) -> None:
             query = update.callback_query
             assert query is not None
+            if not isinstance(context.match, re.Match):
+                # A tap without data passes every pattern (PTB): no button of the bot's.
+                await answer_unknown_button(update, context)
+                return
             # Answered at once: the person's app shows a spinner until it is.
             await query.answer()
             assert query.message is not None
-            assert context.match is not None
             where = (query.message.chat.id, query.message.message_id)
             arguments = [group for group in context.match.groups() if group is not None]
             await _answer(update, context, where, name, arguments, body, None)
@@ -215,12 +228,29 @@ async def _answer(
     except intake.AlreadyHandled:
         log.info("update %d was handled before: its effect is not repeated", update.update_id)
     except UsageError:
-        assert usage is not None, f"/{name} refused its arguments but has no usage"
-        await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+        if usage is not None:
+            await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+            return
+        assert update.callback_query, f"/{name} refused its arguments but has no usage"
+        # Data in a button's form with a number out of range: not a button the bot made.
+        await call.reply(unknown_button(texts))
     except BadInput as error:
         await call.reply(error.word(texts))
     except Refusal as refusal:
         await call.reply(word_refusal(texts, refusal))
+
+
+def unknown_button(texts: Texts) -> Markup:
+    return texts.t("I do not know this button. /help lists your commands.")
+
+
+async def answer_unknown_button(update: Update, context: Context) -> None:
+    """Tell whoever tapped a button the bot never made (a modified client can send any data)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _, texts = await identify(update, context)
+    await context.bot.send_message(query.from_user.id, unknown_button(texts))
 
 
 def _not_allowed(texts: Texts, caller: Caller, entry: MenuEntry) -> Markup:

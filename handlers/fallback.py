@@ -1,10 +1,10 @@
-"""Replies to private messages no other handler took: never a silent ignore."""
+"""Replies to private messages and button taps no other handler took: never a silent ignore."""
 
 from telegram import Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import CoalitionApplication, Context
-from handlers.caller import PRIVATE_MESSAGES, identify
+from handlers.caller import PRIVATE_MESSAGES, answer_unknown_button, identify
 
 
 async def unknown(update: Update, context: Context) -> None:
@@ -26,3 +26,4 @@ async def unknown(update: Update, context: Context) -> None:
 def register(app: CoalitionApplication) -> None:
     # Must come after every area's handlers in the same group: PTB runs the first match only.
     app.add_handler(MessageHandler(PRIVATE_MESSAGES & ~filters.StatusUpdate.ALL, unknown))
+    app.add_handler(CallbackQueryHandler(answer_unknown_button))

@@ -19,9 +19,12 @@ RECENT = timedelta(days=7)  # how long a started phase stays in /phases
 
 
 class UnknownZone(BadInput):
+    # IANA names are short: a longer one is echoed cut, not split over several messages.
+    SHOWN = 64
+
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.name = name
+        self.name = name if len(name) <= self.SHOWN else name[: self.SHOWN - 1] + "…"
 
     def word(self, texts: Texts) -> Markup:
         return texts.t(

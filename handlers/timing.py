@@ -13,6 +13,9 @@ from handlers.caller import BadInput, UsageError
 _WHEN = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CLOCK = re.compile(r"(?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<offset>[+-]\d{2}:?\d{2}|Z|UTC)?", re.I)
 _OFFSET = re.compile(r"(?:([+-]\d{2}):?(\d{2})|Z|UTC)", re.IGNORECASE)
+# Offsets reach 14 hours: a day's margin at each end of what a datetime holds.
+FIRST_SHOWN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LAST_SHOWN = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 class ImpossibleTime(BadInput):
@@ -46,12 +49,25 @@ def parse_when(words: list[str], zone_name: str) -> tuple[datetime, list[str]]:
     except ValueError:
         raise ImpossibleTime(written) from None
     if offset_text:
-        return local.replace(tzinfo=_fixed_offset(offset_text)).astimezone(UTC), rest
+        moment = _in_range(local.replace(tzinfo=_fixed_offset(offset_text)), written)
+        return moment, rest
     reading = zone(zone_name)
-    moment = local.replace(tzinfo=reading).astimezone(UTC)
+    moment = _in_range(local.replace(tzinfo=reading), written)
     if moment.astimezone(reading).replace(tzinfo=None) != local:
         raise ImpossibleTime(written)  # skipped when the clocks went forward
     return moment, rest
+
+
+def _in_range(moment: datetime, written: str) -> datetime:
+    """The moment in UTC, if every time zone can show it: at the ends of year 1 and year 9999
+    a zone's clock would fall outside what a datetime holds."""
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ImpossibleTime(written) from None
+    if not FIRST_SHOWN <= in_utc <= LAST_SHOWN:
+        raise ImpossibleTime(written)
+    return in_utc
 
 
 def _fixed_offset(text: str) -> tzinfo:

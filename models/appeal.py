@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -84,7 +84,12 @@ class AppealTranslation(SQLModel, table=True):
 
 class Signature(SQLModel, table=True):
     # The database, not the code, guarantees one signature per organisation and appeal.
-    __table_args__ = (UniqueConstraint("appeal_id", "organisation_id"),)
+    # Counts of the signatures standing on an appeal's current text (/appeals, /status) are
+    # read from the (appeal_id, version) index alone: 100,000 signatures stay quick to count.
+    __table_args__ = (
+        UniqueConstraint("appeal_id", "organisation_id"),
+        Index("ix_signature_appeal_id_version", "appeal_id", "version"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     appeal_id: int = Field(foreign_key="appeal.id", index=True)

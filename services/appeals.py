@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func
+from sqlalchemy import case, delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +19,7 @@ from models import (
     Signature,
 )
 from models.appeal import TITLE_MAX
-from models.database import stored_id
+from models.database import storable, stored_id
 from services import audit, outbox
 from services.errors import (
     AppealClosed,
@@ -50,8 +50,9 @@ class AppealStatus:
     # How the asking organisation signed, or None if it has not (or the asker has none).
     own_disclosure: Disclosure | None
     # Public signatures on the current version only: nobody is named under a text they
-    # never saw.
+    # never saw. The first few names, and how many there are in all.
     public_signatories: list[str]
+    public_signatures: int
     # Signatures on the appeal's current text, and those given on an earlier one that
     # wait for their organisation to re-confirm (or withdraw) them.
     on_current_version: int
@@ -60,10 +61,10 @@ class AppealStatus:
 
 def tidy_wording(title: str, text: str) -> tuple[str, str]:
     """A title on one line within its limit, and a text that is not empty; else a refusal."""
-    title = " ".join(title.split())
+    title = " ".join(storable(title).split())
     if not title or len(title) > TITLE_MAX:
         raise AppealTitleInvalid(limit=TITLE_MAX)
-    text = text.strip()
+    text = storable(text).strip()
     if not text:
         raise AppealTextMissing()
     return title, text
@@ -240,20 +241,26 @@ async def list_appeals(*, session: AsyncSession, include_drafts: bool) -> list[A
     """Open appeals (and drafts, for organisers), newest first, with their counts of
     signatures on the current text."""
     states = [AppealState.OPEN, AppealState.DRAFT] if include_drafts else [AppealState.OPEN]
-    count = func.count(col(Signature.id))
-    rows = await session.exec(
-        select(Appeal, count)
-        .outerjoin(
-            Signature,
-            (col(Signature.appeal_id) == col(Appeal.id))
-            & (col(Signature.version) == col(Appeal.version)),
+    # A count per appeal rather than a join grouped by appeal: each count is read from the
+    # index on (appeal_id, version) alone, without visiting every signature.
+    standing = (
+        select(func.count())
+        .select_from(Signature)
+        .where(
+            col(Signature.appeal_id) == col(Appeal.id),
+            col(Signature.version) == col(Appeal.version),
         )
+        .correlate(Appeal)
+        .scalar_subquery()
+    )
+    rows = await session.exec(
+        select(Appeal.id, Appeal.title, Appeal.state, standing)
         .where(col(Appeal.state).in_(states))
-        .group_by(col(Appeal.id))
         .order_by(col(Appeal.id).desc())
     )
     return [
-        AppealSummary(stored_id(appeal.id), appeal.title, appeal.state, n) for appeal, n in rows
+        AppealSummary(stored_id(appeal_id), title, AppealState(state), n)
+        for appeal_id, title, state, n in rows
     ]
 
 
@@ -263,35 +270,47 @@ async def appeal_status(
     appeal_id: int,
     organisation_id: int | None,
     include_drafts: bool,
+    names: int = 100,
 ) -> AppealStatus:
-    """Title, state, counts (all, on the current text, awaiting re-confirmation), whether the
-    asker's organisation signed, and the public names on the current text."""
+    """Title, state, counts (all, on the current text, awaiting re-confirmation, public),
+    whether the asker's organisation signed, and the first `names` public names on the current
+    text, earliest first. Counted in the database: an appeal may have thousands of signatures."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=include_drafts)
-    rows = (
+    on_current = col(Signature.version) == appeal.version
+    public = on_current & (col(Signature.disclosure) == Disclosure.PUBLIC)
+    everyone, current, public_count = (
         await session.exec(
-            select(
-                Signature.organisation_id,
-                Signature.disclosure,
-                Signature.version,
-                Organisation.name,
-            )
-            .join(Organisation, col(Organisation.id) == col(Signature.organisation_id))
+            select(func.count(), func.count(case((on_current, 1))), func.count(case((public, 1))))
+            .select_from(Signature)
             .where(Signature.appeal_id == appeal_id)
-            .order_by(col(Signature.signed_at), col(Signature.id))
         )
-    ).all()
-    own = next((Disclosure(d) for org_id, d, _, _ in rows if org_id == organisation_id), None)
-    current = [(d, name) for _, d, version, name in rows if version == appeal.version]
-    public = [name for d, name in current if d is Disclosure.PUBLIC]
+    ).one()
+    own = None
+    if organisation_id is not None:
+        own = (
+            await session.exec(
+                select(Signature.disclosure).where(
+                    Signature.appeal_id == appeal_id, Signature.organisation_id == organisation_id
+                )
+            )
+        ).first()
+    listed = await session.exec(
+        select(Organisation.name)
+        .join(Signature, col(Organisation.id) == col(Signature.organisation_id))
+        .where(Signature.appeal_id == appeal_id, public)
+        .order_by(col(Signature.signed_at), col(Signature.id))
+        .limit(names)
+    )
     return AppealStatus(
         stored_id(appeal.id),
         appeal.title,
         appeal.state,
-        len(rows),
-        own,
-        public,
-        on_current_version=len(current),
-        awaiting_reconfirmation=len(rows) - len(current),
+        everyone,
+        None if own is None else Disclosure(own),
+        list(listed.all()),
+        public_signatures=public_count,
+        on_current_version=current,
+        awaiting_reconfirmation=everyone - current,
     )
 
 

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Broadcast, BroadcastState, Delivery, OutboxKind, OutboxMessage
+from models.database import storable
 from services import audit, outbox
 from services.errors import (
     BroadcastAlreadyQueued,
@@ -49,7 +50,7 @@ async def draft_broadcast(
     *, session: AsyncSession, text: str, organiser_id: int, now: datetime
 ) -> Preview:
     """Store the text for the organiser's preview; nothing is sent before Send."""
-    text = text.strip()
+    text = storable(text).strip()
     if not text or len(text) > TEXT_MAX:
         raise BroadcastTextInvalid(limit=TEXT_MAX)
     broadcast = Broadcast(text=text, created_by=organiser_id, created_at=now)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Organisation
-from models.database import stored_id
+from models.database import storable, stored_id
 from models.organisation import name_key
 from services.errors import Refusal
 from services.invites import new_invite
@@ -59,7 +59,7 @@ class ImportRowInvalid(Refusal):
 
 def tidy(text: str) -> str:
     """Spacing as organisation names are stored: single spaces, none at the ends."""
-    return " ".join(text.split())
+    return " ".join(storable(text).split())
 
 
 def row_problem(name: str, country: str | None) -> str | None:

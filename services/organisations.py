@@ -5,6 +5,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Organisation
+from models.database import storable
 from models.organisation import name_key
 from services.errors import OrganisationNameInvalid
 
@@ -13,7 +14,7 @@ NAME_MAX = 200
 
 def tidy_name(name: str) -> tuple[str, str]:
     """The name as stored (spacing tidied) and its key; refused if empty or too long."""
-    tidy = " ".join(name.split())
+    tidy = " ".join(storable(name).split())
     key = name_key(tidy)
     # The key can be longer than the name ("ß" folds to "ss"): both must fit their columns.
     if not tidy or max(len(tidy), len(key)) > NAME_MAX:

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Phase
-from models.database import stored_id
+from models.database import storable, stored_id
 from services.appeals import find_appeal
 from services.errors import AppealClosed, PhaseNameInvalid, PhaseNotFound, TimeInPast
 
@@ -26,7 +26,7 @@ class PhaseSummary:
 async def add_phase(
     *, session: AsyncSession, name: str, starts_at: datetime, organiser_id: int, now: datetime
 ) -> Phase:
-    name = " ".join(name.split())
+    name = " ".join(storable(name).split())
     if not name or len(name) > NAME_MAX:
         raise PhaseNameInvalid(limit=NAME_MAX)
     if starts_at <= now:

@@ -206,6 +206,7 @@ async def test_status_counts_anonymous_signatures_but_names_only_public_ones(
         signatures=3,
         own_disclosure=Disclosure.ANONYMOUS,
         public_signatories=["Memorial", "Viasna"],
+        public_signatures=2,
         on_current_version=3,
         awaiting_reconfirmation=0,
     )
@@ -214,6 +215,31 @@ async def test_status_counts_anonymous_signatures_but_names_only_public_ones(
     assert statuses[None].own_disclosure is None
     assert {s.signatures for s in statuses.values()} == {3}
     assert all(s.public_signatories == ["Memorial", "Viasna"] for s in statuses.values())
+
+
+async def test_status_names_the_earliest_public_signatories_it_is_asked_for(
+    database: Database,
+) -> None:
+    memorial = await member(database, "Memorial", IRINA)
+    viasna = await member(database, "Viasna", ALES)
+    ovd = await member(database, "OVD-Info", OLEG)
+    appeal_id = await open_appeal(database)
+    await sign(database, appeal_id, viasna, ALES, now=LATER)
+    await sign(database, appeal_id, memorial, IRINA, now=LATER + timedelta(minutes=1))
+    await sign(database, appeal_id, ovd, OLEG, Disclosure.PRIVATE, now=LATER + timedelta(minutes=2))
+
+    async with database.transaction() as session:
+        status = await appeal_status(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=memorial,
+            include_drafts=False,
+            names=1,
+        )
+
+    assert status.public_signatories == ["Viasna"]
+    assert (status.public_signatures, status.signatures) == (2, 3)
+    assert status.own_disclosure is Disclosure.PUBLIC
 
 
 async def test_a_draft_has_no_status_for_members(database: Database) -> None:

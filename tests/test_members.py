@@ -4,9 +4,11 @@ import asyncio
 
 from sqlmodel import select
 
+from bench.coalition import members, open_appeals, signed
+from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi, scope_key
 from bot.local_api.html import TEXT_LIMIT, utf16_length
-from models import Account, Database, Signature
+from models import Account, Database, Disclosure, Signature
 from services.accounts import set_language
 from tests.conftest import ORGANISER_ID, sample
 from tests.people import Someone, appeal_number, invite_code
@@ -124,6 +126,34 @@ async def test_a_long_appeal_is_split_into_messages_that_fit(
         "#1 L\nState: open for signatures\nAs written, in English.\n\nAppel du 27 novembre 2025"
     )
     assert " ".join(shown.split()).endswith(" ".join(text.split()))
+
+
+async def test_status_lists_as_many_public_signatories_as_fit_and_counts_the_rest(
+    api: LocalBotApi, running_bot: CoalitionApplication, database: Database
+) -> None:
+    # 300 organisations signed publicly: their names alone would fill three messages.
+    signers = await members(database, 300)
+    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER_ID)
+    await signed(database, appeal_id, signers, [Disclosure.PUBLIC])
+    contact = Someone(api, signers[0].contact_id, "Irina", "en")
+
+    status = await contact.says(f"/status {appeal_id}")
+
+    lines = status.split("\n")
+    assert lines[:5] == [
+        f"#{appeal_id} Appeal 1: free the detainees of list 1",
+        "State: open for signatures",
+        "300 organisations have signed.",
+        "Human Rights Group 00001 has signed, publicly.",
+        "Signed publicly by:",
+    ]
+    names = lines[5:-1]
+    assert 100 < len(names) < 300
+    assert names == [f"• Human Rights Group {n:05d}" for n in range(1, len(names) + 1)]
+    # The count closes the one message: nothing was left for a second.
+    assert lines[-1] == f"…and {300 - len(names)} more."
+    assert utf16_length(status) <= TEXT_LIMIT
+    assert api.refused == []
 
 
 async def test_concurrent_taps_leave_one_signature(
