@@ -5,7 +5,9 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck, Phase
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
@@ -23,11 +25,32 @@ from tests.databases import (
     ON_POSTGRES,
     POSTGRES_REQUIRED,
     SERVER_URL,
+    DatabaseCopies,
     PostgresServer,
 )
 from tests.people import Someone
+from tests.stories import CoalitionTemplate, coalition_of_three
 
 FIXTURES = Path(__file__).parent.parent / "bot" / "sandbox" / "samples"
+
+# Every hypothesis test: the same examples on every run (CI is reproducible), no example
+# database in the working tree, no deadline on a machine shared with others, fixtures that are
+# function-scoped on purpose (each example makes its own database where it needs one), and no
+# explain phase (it runs a failing example a hundred times more). Each test sets its count.
+hypothesis.settings.register_profile(
+    "coalition",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+hypothesis.settings.load_profile("coalition")
 ORGANISER_ID = 1000
 SERVER = PostgresServer(SERVER_URL)
 
@@ -85,6 +108,27 @@ def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def database_copies(tmp_path: Path) -> DatabaseCopies:
+    """Copies made on demand, for a test that needs a fresh database many times over (a
+    property test: one per example)."""
+    return DatabaseCopies(SERVER if ON_POSTGRES else None, tmp_path)
+
+
+@pytest.fixture
+async def coalition_template(
+    database_copies: DatabaseCopies, migrated_template: str
+) -> AsyncIterator[CoalitionTemplate]:
+    """A database holding tests.stories.coalition_of_three, arranged once, to be copied."""
+    with database_copies.copy_of(migrated_template) as url:
+        database = Database(url)
+        try:
+            coalition = await coalition_of_three(database)
+        finally:
+            await database.dispose()  # a database being copied must have no connection
+        yield CoalitionTemplate(url, coalition)
+
+
+@pytest.fixture
 def empty_database_url(tmp_path: Path) -> Iterator[str]:
     """A database with no tables, for what migrates it itself."""
     if ON_POSTGRES:
@@ -105,6 +149,18 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
+
+
+# The people of the test stories are scripts that type faster than anyone, and flood control
+# (bot/flood.py) would hold them back: every Settings a test builds gets an allowance no story
+# reaches, unless it says otherwise. tests/test_flood.py checks flood control with its own.
+SCRIPTED_ALLOWANCE = "1000000"
+
+
+@pytest.fixture(autouse=True)
+def allowance_for_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOOD_BURST", SCRIPTED_ALLOWANCE)
+    monkeypatch.setenv("FLOOD_RATE", SCRIPTED_ALLOWANCE)
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ everything it created.
 import asyncio
 import itertools
 import os
+import shutil
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,11 +77,11 @@ class PostgresServer:
         self._run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url_of(name)
 
-    def copy(self, template: str) -> str:
+    def copy(self, template: str, *, spares_ahead: int = SPARE_COPIES) -> str:
         """A new copy of the database `template`, made ahead while earlier tests ran."""
         spares = self._spares.setdefault(template, deque())
         url = spares.popleft().result() if spares else self.create(template=template)
-        while len(spares) < SPARE_COPIES:
+        while len(spares) < spares_ahead:
             spares.append(self._background.submit(self.create, template=template))
         return url
 
@@ -122,6 +125,40 @@ class PostgresServer:
                 await connection.exec_driver_sql(statement)
         finally:
             await engine.dispose()
+
+
+class DatabaseCopies:
+    """Copies of a database made on demand, for a test that needs many (a property test needs
+    one per example): SQLite files in `folder`, or databases on the server."""
+
+    # Copies of one template made ahead on the server: enough that an example rarely waits,
+    # few enough that the copies nobody takes cost little.
+    SPARES = 2
+
+    def __init__(self, server: PostgresServer | None, folder: Path) -> None:
+        self.server = server
+        self.folder = folder
+        self._numbers = itertools.count(1)
+
+    @contextmanager
+    def copy_of(self, database_url: str) -> Iterator[str]:
+        """A new copy of `database_url` (to which nobody may be connected), deleted or dropped
+        (in the background) once the block is done: yields its URL."""
+        template = str(make_url(database_url).database)
+        if self.server is not None:
+            url = self.server.copy(template, spares_ahead=self.SPARES)
+            try:
+                yield url
+            finally:
+                self.server.drop_soon(url)
+            return
+        path = self.folder / f"copy-{next(self._numbers)}.db"
+        shutil.copy(template, path)
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for file in sqlite_files(f"sqlite:///{path}"):
+                file.unlink()
 
 
 def sqlite_files(database_url: str) -> list[Path]:

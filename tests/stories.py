@@ -1,10 +1,11 @@
 """The coalition arranged through the services, one transaction per step as handlers do."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import SQLModel
 from sqlmodel import select as select_model
 
@@ -17,9 +18,12 @@ from models import (
     Organisation,
     OutboxMessage,
 )
+from models.database import stored_id
 from models.utc import utcnow
 from services.appeals import (
+    close_appeal,
     create_appeal,
+    edit_appeal,
     publish_appeal,
 )
 from services.broadcasts import draft_broadcast, queue_broadcast
@@ -64,6 +68,69 @@ async def member(database: Database, name: str, telegram_id: int) -> int:
         contact = await session.get(Contact, telegram_id)
     assert contact is not None
     return contact.organisation_id
+
+
+# A coalition of three organisations with two contacts each, and a stranger, for the property
+# tests (tests/test_properties_*.py).
+ORGANISATIONS = ("Memorial", "OVD-Info", "Truth Hounds")
+CONTACTS = {2001: 0, 2002: 0, 2003: 1, 2004: 1, 2005: 2, 2006: 2}  # → place in ORGANISATIONS
+STRANGER = 3001
+# Titles with what HTML must escape, shown in most replies about the coalition's appeals.
+OPEN_TITLE = "Free all detainees & “hostages” <now>"
+DRAFT_TITLE = "Still a draft"
+CLOSED_TITLE = "Already <b>closed</b> & signed"
+
+
+@dataclass(frozen=True)
+class CoalitionOfThree:
+    organisations: list[int]  # ids, in the order of ORGANISATIONS
+    # An open appeal in its second wording, signed publicly by Memorial (by 2001) on the first:
+    # Memorial's signature waits for re-confirmation.
+    opened: int
+    drafted: int  # a draft
+    closed: int  # a closed appeal, signed publicly by OVD-Info (by 2003)
+
+
+@dataclass(frozen=True)
+class CoalitionTemplate:
+    """A database holding coalition_of_three, for a test to copy (tests.databases)."""
+
+    url: str
+    coalition: CoalitionOfThree
+
+
+async def coalition_of_three(database: Database) -> CoalitionOfThree:
+    """ORGANISATIONS, each with its two CONTACTS, subscribed as after joining; an open appeal
+    whose text changed after Memorial signed it, a draft, and a closed appeal that OVD-Info
+    signed; all that was to be sent about them, sent."""
+    for telegram_id, place in CONTACTS.items():
+        issued = await invite(database, ORGANISATIONS[place])
+        async with database.transaction() as session:
+            await join(
+                session=session, code=issued.code, telegram_id=telegram_id, language="en", now=NOW
+            )
+    async with database.transaction() as session:
+        ids = dict((await session.exec(select_model(Organisation.name, Organisation.id))).all())
+    organisations = [stored_id(ids[name]) for name in ORGANISATIONS]
+    opened = await open_appeal(database, OPEN_TITLE)
+    await sign(database, opened, organisations[0], 2001)
+    async with database.transaction() as session:
+        await edit_appeal(
+            session=session,
+            appeal_id=opened,
+            title=OPEN_TITLE,
+            text=TEXT + "\nNow.",
+            actor_id=ORGANISER,
+            now=LATER,
+        )
+    drafted = await draft(database, DRAFT_TITLE)
+    closed = await open_appeal(database, CLOSED_TITLE)
+    await sign(database, closed, organisations[1], 2003)
+    async with database.transaction() as session:
+        await close_appeal(session=session, appeal_id=closed, now=LATER)
+        # The announcements and the request to re-confirm went out long ago.
+        await session.exec(update(OutboxMessage).values(delivery=Delivery.SENT, sent_at=NOW))
+    return CoalitionOfThree(organisations, opened, drafted, closed)
 
 
 async def draft(database: Database, title: str = TITLE) -> int:

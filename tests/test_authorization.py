@@ -1,0 +1,222 @@
+"""The authorization matrix (tests/authorization_matrix.py): every command, sent by each kind
+of person in one coalition, gets what that person may have: the command's answer, or one line
+saying why not and nothing stored.
+
+The coalition is arranged once, into a template database; each cell runs the real bot on a
+copy of it, so no cell sees what another one did.
+"""
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from bot.local_api import LocalBotApi
+from models import Broadcast, Database, OutboxMessage
+from models.database import stored_id
+from models.utc import utcnow
+from services import broadcasts, membership, phases
+from services.invites import issue_invite, join
+from services.outbox import mark_sent
+from tests.authorization_matrix import (
+    DRAFT_TITLE,
+    MATRIX,
+    MYKOLA,
+    OPEN_TITLE,
+    ORGANISATION_A,
+    ORGANISATION_B,
+    PHASE,
+    ROLES,
+    STRANGER,
+    TARAS,
+    Allowed,
+    Refused,
+    Row,
+)
+from tests.conftest import ORGANISER_ID, SERVER
+from tests.databases import ON_POSTGRES
+from tests.people import Someone
+from tests.stories import IRINA, OLEG, WEEK, draft, member, open_appeal, sign, snapshot
+
+Snapshot = dict[str, list[tuple[object, ...]]]
+
+
+@dataclass(frozen=True)
+class Coalition:
+    """The template database and what was arranged in it that commands name."""
+
+    database_url: str
+    invite_code: str  # an unused invite to organisation B
+    # Every row as arranged: what a refused command must leave, and what a cell's bot starts on.
+    rows: Snapshot
+
+
+async def arrange(database_url: str) -> Coalition:
+    """Olena organises; Irina acts for A, Taras for B; Oleg acted for A until revoked. Appeal #1
+    is open and signed by A, #2 is a draft; broadcast #1 was delivered; phase #1 is ahead;
+    Mykola was promoted; an invite to B waits to be used."""
+    database = Database(database_url)
+    try:
+        organisation_a = await member(database, ORGANISATION_A, IRINA)
+        await member(database, ORGANISATION_B, TARAS)
+        await member_again(database, ORGANISATION_A, OLEG)
+        appeal_id = await open_appeal(database, OPEN_TITLE)
+        await sign(database, appeal_id, organisation_a, IRINA)
+        await draft(database, DRAFT_TITLE)
+        now = utcnow()
+        async with database.transaction() as session:
+            await membership.revoke(
+                session=session, telegram_id=OLEG, actor_id=ORGANISER_ID, now=now
+            )
+        async with database.transaction() as session:
+            preview = await broadcasts.draft_broadcast(
+                session=session, text="Vigil on Friday.", organiser_id=ORGANISER_ID, now=now
+            )
+            await broadcasts.queue_broadcast(
+                session=session, broadcast_id=preview.broadcast_id, now=now
+            )
+        await delivered(database)
+        async with database.transaction() as session:
+            await phases.add_phase(
+                session=session,
+                name=PHASE,
+                starts_at=now + timedelta(days=30),
+                organiser_id=ORGANISER_ID,
+                now=now,
+            )
+            await membership.promote(
+                session=session,
+                telegram_id=MYKOLA,
+                configured=frozenset({ORGANISER_ID}),
+                language="en",
+                actor_id=ORGANISER_ID,
+                now=now,
+            )
+            issued = await issue_invite(
+                session=session,
+                organisation_name=ORGANISATION_B,
+                organiser_id=ORGANISER_ID,
+                now=now,
+                valid_for=WEEK,
+            )
+        return Coalition(database_url, issued.code, await snapshot(database))
+    finally:
+        await database.dispose()
+
+
+async def member_again(database: Database, name: str, telegram_id: int) -> None:
+    """A second contact of an organisation that is already a member."""
+    now = utcnow()
+    async with database.transaction() as session:
+        issued = await issue_invite(
+            session=session,
+            organisation_name=name,
+            organiser_id=ORGANISER_ID,
+            now=now,
+            valid_for=WEEK,
+        )
+    async with database.transaction() as session:
+        await join(
+            session=session, code=issued.code, telegram_id=telegram_id, language="en", now=now
+        )
+
+
+async def delivered(database: Database) -> None:
+    """Everything queued so far was sent and reported, as the outbox worker would have done:
+    a cell's bot then has nothing left to send that would change the database under it."""
+    async with database.transaction() as session:
+        queued = await session.exec(select(OutboxMessage.id))
+        await mark_sent(session=session, message_ids=[stored_id(i) for i in queued], now=utcnow())
+        await session.exec(update(Broadcast).values(reported_at=utcnow()))
+
+
+def run_apart(database_url: str) -> Coalition:
+    # A thread of its own: asyncio.run here would unset pytest-asyncio's event loop.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, arrange(database_url)).result()
+
+
+@pytest.fixture(scope="session")
+def coalition(
+    migrated_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Coalition]:
+    """The coalition arranged once for the whole matrix (its cells only ever touch copies)."""
+    if ON_POSTGRES:
+        url = SERVER.create(template=str(make_url(migrated_template).database))
+        try:
+            yield run_apart(url)
+        finally:
+            SERVER.finish()  # the copies made ahead first
+            SERVER.drop(url)
+        return
+    path = tmp_path_factory.mktemp("coalition") / "coalition.db"
+    shutil.copy(str(make_url(migrated_template).database), path)
+    url = f"sqlite:///{path}"
+    yield run_apart(url)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, coalition: Coalition) -> Iterator[str]:
+    """This module's cells each run on a copy of the arranged coalition."""
+    if ON_POSTGRES:
+        url = SERVER.copy(str(make_url(coalition.database_url).database))
+        yield url
+        SERVER.drop_soon(url)
+        return
+    path = tmp_path / "coalition.db"
+    shutil.copy(str(make_url(coalition.database_url).database), path)
+    yield f"sqlite:///{path}"
+
+
+CELLS = [pytest.param(row, role, id=f"{role}-{row.label}") for row in MATRIX for role in ROLES]
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> frozenset[str]:
+    return frozenset(table for table in before if before[table] != after[table])
+
+
+@pytest.fixture
+def people(api: LocalBotApi, organiser: Someone) -> dict[str, Someone]:
+    # Mykola is told of what organisers are told; he never writes in these tests.
+    Someone(api, MYKOLA, "Mykola", "en")
+    return {
+        "organiser": organiser,
+        "contact": Someone(api, IRINA, "Irina", "en"),
+        "other-contact": Someone(api, TARAS, "Taras", "en"),
+        "revoked": Someone(api, OLEG, "Oleg", "en"),
+        "stranger": Someone(api, STRANGER, "Stranger", "en"),
+    }
+
+
+@pytest.mark.parametrize(("row", "role"), CELLS)
+async def test_each_person_gets_what_their_role_allows(
+    row: Row,
+    role: str,
+    people: dict[str, Someone],
+    coalition: Coalition,
+    database: Database,
+    api: LocalBotApi,
+) -> None:
+    reply = await people[role].says(row.sends.format(code=coalition.invite_code))
+    # The cell's bot started on the rows as arranged (starting changes none of them).
+    changed = changed_tables(coalition.rows, await snapshot(database))
+    match row.outcomes[role]:
+        case Refused(reply=refusal):
+            assert reply == refusal
+            assert changed == frozenset()
+        case Allowed() as allowed:
+            assert reply.startswith(allowed.reply), reply
+            for wanted in allowed.mentions:
+                assert wanted in reply
+            for unwanted in allowed.omits:
+                assert unwanted not in reply
+            assert changed == allowed.changes
+    assert api.refused == []
