@@ -21,12 +21,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The suite twice: on SQLite files, then on databases of its own on the PostgreSQL server at
-# TEST_POSTGRES_URL (default postgres@127.0.0.1:5432). Where no server answers, the second half
-# says so in one line and passes, unless REQUIRE_POSTGRES=1 (as .ci/run sets).
+# The suite twice, both halves at once (much of it waits on sockets and subprocesses, so two
+# cores serve both): on SQLite files, and on databases of its own on the PostgreSQL server at
+# TEST_POSTGRES_URL (default postgres@127.0.0.1:5432), whose report is printed after the
+# first's. Where no server answers, the PostgreSQL half says so in one line and passes, unless
+# REQUIRE_POSTGRES=1 (as .ci/run sets). Either half failing, or finding no tests, fails.
 test: lint
-	$(BIN)/pytest
-	TEST_DATABASE=postgresql $(BIN)/pytest
+	@mkdir -p test-artifacts
+	TEST_DATABASE=postgresql $(BIN)/pytest --basetemp=test-artifacts/tmp-postgresql \
+		> test-artifacts/pytest-postgresql.log 2>&1 & postgresql=$$!; \
+	$(BIN)/pytest --basetemp=test-artifacts/tmp-sqlite; sqlite=$$?; \
+	wait $$postgresql; postgresql=$$?; \
+	echo "--- the PostgreSQL half (test-artifacts/pytest-postgresql.log) ---"; \
+	cat test-artifacts/pytest-postgresql.log; \
+	test $$sqlite -eq 0 && test $$postgresql -eq 0
 
 # After changing texts in the code: refresh the template and merge it into each catalog.
 messages: $(STAMP)
