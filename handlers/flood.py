@@ -54,6 +54,13 @@ def register(app: CoalitionApplication) -> None:
         verdict = allowances.admit(person)
         if verdict is Verdict.ANSWER:
             return
+        if update.callback_query is not None:
+            # Skipped, but answered: else the person's app shows its spinner until Telegram
+            # gives up, as if the bot had hung.
+            try:
+                await update.callback_query.answer()
+            except TelegramError as error:
+                log.warning("could not answer a skipped button press: %s", error)
         if verdict is Verdict.NOTICE:
             log.info("update %d: its sender is over their allowance", update.update_id)
             await _tell(update, context)

@@ -119,6 +119,23 @@ async def test_what_was_sent_while_the_bot_was_down_is_answered_in_full(
     assert got == [STATUS] * 3 * BURST
 
 
+async def test_button_presses_past_the_allowance_are_answered_so_no_spinner_hangs(
+    api: LocalBotApi, running_bot: CoalitionApplication, database: Database, appeal: int
+) -> None:
+    irina = Someone(api, IRINA, "Irina")
+    await irina.says("/forget")
+    question = irina.inbox()[-1]
+    presses = 3 * BURST
+    answered_before = [method for method, _ in api.calls].count("answerCallbackQuery")
+
+    taps = [api.push_callback(irina.person, question, "forget-cancel") for _ in range(presses)]
+    await handled(running_bot, database, taps)
+
+    answered = [method for method, _ in api.calls].count("answerCallbackQuery") - answered_before
+    assert answered == presses
+    assert [m.text for m in irina.inbox()].count(NOTICE) == 1
+
+
 async def test_an_organisers_runaway_script_stores_only_what_its_allowance_let_through(
     api: LocalBotApi, running_bot: CoalitionApplication, organiser: Someone, database: Database
 ) -> None:
