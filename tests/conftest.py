@@ -80,6 +80,7 @@ def pytest_report_header() -> str:
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated to head, copied for each test (migrating per test is slow)."""
     if ON_POSTGRES:
+        SERVER.drop_abandoned()
         url = SERVER.create()
         try:
             migrate.upgrade(url)

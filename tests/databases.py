@@ -8,6 +8,7 @@ everything it created.
 import asyncio
 import itertools
 import os
+import re
 import shutil
 from collections import deque
 from collections.abc import Iterator
@@ -41,13 +42,27 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(ON_POSTGRES, reason=f"about SQLite: {reason}")
 
 
+# Each test database is named PREFIX<process id>_<n>.
+PREFIX = "coalition_test_"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class PostgresServer:
     """Creates and drops whole databases, each statement on its own autocommit connection."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         # The process id keeps two runs at once (two checkouts, say) out of each other's way.
-        self._names = (f"coalition_test_{os.getpid()}_{n}" for n in itertools.count(1))
+        self._names = (f"{PREFIX}{os.getpid()}_{n}" for n in itertools.count(1))
         # Copies are made ahead, and databases dropped, in this thread while the tests run.
         self._background = ThreadPoolExecutor(max_workers=1)
         self._pending: list[Future[object]] = []
@@ -60,7 +75,7 @@ class PostgresServer:
     def unanswered(self) -> str | None:
         """Why the server cannot be used, in a few words; None if it answers."""
         try:
-            self._run("SELECT 1")
+            self.execute("SELECT 1")
         except ConnectionRefusedError:
             return "connection refused"
         except TimeoutError:
@@ -74,7 +89,7 @@ class PostgresServer:
     def create(self, *, template: str = "template0") -> str:
         """A new database copied from `template` (template0: an empty one); returns its URL."""
         name = next(self._names)
-        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url_of(name)
 
     def copy(self, template: str, *, spares_ahead: int = SPARE_COPIES) -> str:
@@ -101,18 +116,32 @@ class PostgresServer:
     def drop(self, database_url: str) -> None:
         # FORCE: a test that failed may leave a connection open (a killed bot's, say).
         name = make_url(database_url).database
-        self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def url_of(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
-    def _run(self, statement: str) -> None:
+    def drop_abandoned(self) -> list[str]:
+        """Drop the databases of earlier runs killed before they could (SIGKILL, a machine
+        shut down): those whose process is gone. Returns their names."""
+        names = self.execute(f"SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'")
+        abandoned = [
+            name
+            for name in names
+            if (match := re.fullmatch(rf"{PREFIX}(\d+)_\d+", name)) and not _alive(int(match[1]))
+        ]
+        for name in abandoned:
+            self.drop(self.url_of(name))
+        return abandoned
+
+    def execute(self, statement: str) -> list[str]:
+        """The statement's first column, if it returns rows."""
         # A thread of its own: asyncio.run in this one would unset the event loop that
         # pytest-asyncio keeps for the tests around these calls.
         with ThreadPoolExecutor(max_workers=1) as thread:
-            thread.submit(asyncio.run, self._execute(statement)).result()
+            return thread.submit(asyncio.run, self._execute(statement)).result()
 
-    async def _execute(self, statement: str) -> None:
+    async def _execute(self, statement: str) -> list[str]:
         # CREATE and DROP DATABASE cannot run inside a transaction.
         engine = create_async_engine(
             async_url(self.url.render_as_string(hide_password=False)),
@@ -122,7 +151,8 @@ class PostgresServer:
         )
         try:
             async with engine.connect() as connection:
-                await connection.exec_driver_sql(statement)
+                result = await connection.exec_driver_sql(statement)
+                return [str(row[0]) for row in result] if result.returns_rows else []
         finally:
             await engine.dispose()
 
