@@ -50,7 +50,11 @@ async def phase(call: Call) -> None:
             raise UsageError()
         async with call.transaction() as session:
             moved = await phases.reschedule_phase(
-                session=session, phase_id=phase_id, starts_at=starts_at, now=call.now()
+                session=session,
+                phase_id=phase_id,
+                starts_at=starts_at,
+                actor_id=call.caller.telegram_id,
+                now=call.now(),
             )
         reply = texts.t(
             "Moved phase #{id} “{name}”: it now starts {when} ({countdown}). "
@@ -116,7 +120,11 @@ async def attach(call: Call) -> None:
     appeal_id, phase_id = call.number(0), call.number(1)
     async with call.transaction() as session:
         appeal, attached_to = await phases.attach(
-            session=session, appeal_id=appeal_id, phase_id=phase_id
+            session=session,
+            appeal_id=appeal_id,
+            phase_id=phase_id,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
         )
     await call.context.resources.timeline_changed()
     await call.reply(
@@ -140,7 +148,11 @@ async def deadline(call: Call) -> None:
         raise UsageError()
     async with call.transaction() as session:
         appeal = await phases.set_deadline(
-            session=session, appeal_id=appeal_id, deadline_at=deadline_at, now=call.now()
+            session=session,
+            appeal_id=appeal_id,
+            deadline_at=deadline_at,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
         )
     await call.context.resources.timeline_changed()
     await call.reply(
@@ -159,7 +171,9 @@ async def remind(call: Call) -> None:
     """Nudge every organisation that has not signed, now."""
     appeal_id = call.sole_number()
     async with call.transaction() as session:
-        reminded = await reminders.remind_now(session=session, appeal_id=appeal_id, now=call.now())
+        reminded = await reminders.remind_now(
+            session=session, appeal_id=appeal_id, actor_id=call.caller.telegram_id, now=call.now()
+        )
     call.context.resources.wake_outbox()
     await call.reply(
         call.texts.tn(

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Phase
 from models.database import storable, stored_id
+from services import audit
 from services.appeals import find_appeal
 from services.errors import AppealClosed, PhaseNameInvalid, PhaseNotFound, TimeInPast
 
@@ -34,11 +35,12 @@ async def add_phase(
     phase = Phase(name=name, starts_at=starts_at, created_by=organiser_id, created_at=now)
     session.add(phase)
     await session.flush()
+    await _record(session, organiser_id, "phase.added", f"phase:{phase.id}", now)
     return phase
 
 
 async def reschedule_phase(
-    *, session: AsyncSession, phase_id: int, starts_at: datetime, now: datetime
+    *, session: AsyncSession, phase_id: int, starts_at: datetime, actor_id: int, now: datetime
 ) -> Phase:
     """Move a phase; its reminders and its start message are re-armed for the new time."""
     phase = await find_phase(session=session, phase_id=phase_id)
@@ -46,6 +48,7 @@ async def reschedule_phase(
         raise TimeInPast()
     phase.starts_at = starts_at
     session.add(phase)
+    await _record(session, actor_id, "phase.moved", f"phase:{phase_id}", now)
     return phase
 
 
@@ -82,17 +85,20 @@ async def list_phases(
     return summaries
 
 
-async def attach(*, session: AsyncSession, appeal_id: int, phase_id: int) -> tuple[Appeal, Phase]:
+async def attach(
+    *, session: AsyncSession, appeal_id: int, phase_id: int, actor_id: int, now: datetime
+) -> tuple[Appeal, Phase]:
     """Time an appeal to a phase: its non-signers are reminded before the phase starts."""
     appeal = await _changeable_appeal(session, appeal_id)
     phase = await find_phase(session=session, phase_id=phase_id)
     appeal.phase_id = phase_id
     session.add(appeal)
+    await _record(session, actor_id, "appeal.timed", f"appeal:{appeal_id} phase:{phase_id}", now)
     return appeal, phase
 
 
 async def set_deadline(
-    *, session: AsyncSession, appeal_id: int, deadline_at: datetime, now: datetime
+    *, session: AsyncSession, appeal_id: int, deadline_at: datetime, actor_id: int, now: datetime
 ) -> Appeal:
     """The appeal closes by itself then; its non-signers are reminded before."""
     appeal = await _changeable_appeal(session, appeal_id)
@@ -100,6 +106,7 @@ async def set_deadline(
         raise TimeInPast()
     appeal.deadline_at = deadline_at
     session.add(appeal)
+    await _record(session, actor_id, "appeal.deadline_set", f"appeal:{appeal_id}", now)
     return appeal
 
 
@@ -110,3 +117,12 @@ async def _changeable_appeal(session: AsyncSession, appeal_id: int) -> Appeal:
     if appeal.state is AppealState.CLOSED:
         raise AppealClosed(appeal_id=appeal_id)
     return appeal
+
+
+async def _record(
+    session: AsyncSession, actor_id: int, action: str, object: str, now: datetime
+) -> None:
+    # After the row it changes (locked or written first): every writer takes rows, then the
+    # audit chain, so that two of them cannot deadlock on PostgreSQL.
+    await session.flush()
+    await audit.record(session=session, actor_id=actor_id, action=action, object=object, now=now)

@@ -84,7 +84,7 @@ async def fire_due(
     return fired
 
 
-async def remind_now(*, session: AsyncSession, appeal_id: int, now: datetime) -> int:
+async def remind_now(*, session: AsyncSession, appeal_id: int, actor_id: int, now: datetime) -> int:
     """An organiser's nudge: every organisation that has not signed, now; returns how many."""
     appeal = await find_appeal(session=session, appeal_id=appeal_id, include_drafts=False)
     if appeal.state is not AppealState.OPEN:
@@ -94,6 +94,13 @@ async def remind_now(*, session: AsyncSession, appeal_id: int, now: datetime) ->
         payload = _payload("manual", name, None, None, unsigned)
         await _queue(session, organisation_id, payload, now)
         reminded += 1
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="appeal.reminded",
+        object=f"appeal:{appeal_id}",
+        now=now,
+    )
     return reminded
 
 

@@ -316,22 +316,30 @@ MATRIX = [
     organisers_only(
         "/phase",
         f"/phase {LATER_DATE} 10:00 Vienna round",
-        Allowed("Added phase #2 “Vienna round”", changes("phase")),
+        Allowed("Added phase #2 “Vienna round”", changes("phase", "audit_entry")),
     ),
     organisers_only(
         "/attach",
         "/attach 1 1",
-        Allowed(f"Appeal #1 “{OPEN_TITLE}” is timed to phase #1 “{PHASE}”", changes("appeal")),
+        Allowed(
+            f"Appeal #1 “{OPEN_TITLE}” is timed to phase #1 “{PHASE}”",
+            changes("appeal", "audit_entry"),
+        ),
     ),
     organisers_only(
         "/deadline",
         f"/deadline 1 {LATER_DATE} 18:00",
-        Allowed(f"Appeal #1 “{OPEN_TITLE}” closes for signatures", changes("appeal")),
+        Allowed(
+            f"Appeal #1 “{OPEN_TITLE}” closes for signatures", changes("appeal", "audit_entry")
+        ),
     ),
     organisers_only(
         "/remind",
         "/remind 1",
-        Allowed("Reminded 1 organisation that has not signed appeal #1.", changes("outbox")),
+        Allowed(
+            "Reminded 1 organisation that has not signed appeal #1.",
+            changes("outbox", "audit_entry"),
+        ),
     ),
     organisers_only("/export", "/export 1", Allowed("Appeal #1: 1 signature.")),
     organisers_only(

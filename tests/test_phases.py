@@ -49,20 +49,28 @@ async def reschedule(
 ) -> Phase:
     async with database.transaction() as session:
         return await reschedule_phase(
-            session=session, phase_id=phase_id, starts_at=starts_at, now=now
+            session=session, phase_id=phase_id, starts_at=starts_at, actor_id=ORGANISER, now=now
         )
 
 
 async def attach_to(database: Database, appeal_id: int, phase_id: int) -> None:
     async with database.transaction() as session:
-        await attach(session=session, appeal_id=appeal_id, phase_id=phase_id)
+        await attach(
+            session=session, appeal_id=appeal_id, phase_id=phase_id, actor_id=ORGANISER, now=NOW
+        )
 
 
 async def deadline(
     database: Database, appeal_id: int, deadline_at: datetime, now: datetime = LATER
 ) -> None:
     async with database.transaction() as session:
-        await set_deadline(session=session, appeal_id=appeal_id, deadline_at=deadline_at, now=now)
+        await set_deadline(
+            session=session,
+            appeal_id=appeal_id,
+            deadline_at=deadline_at,
+            actor_id=ORGANISER,
+            now=now,
+        )
 
 
 async def close(database: Database, appeal_id: int) -> None:

@@ -121,19 +121,29 @@ async def new_phase(database: Database, name: str = PHASE, starts_at: datetime =
 
 async def attach_to(database: Database, appeal_id: int, phase_id: int) -> None:
     async with database.transaction() as session:
-        await attach(session=session, appeal_id=appeal_id, phase_id=phase_id)
+        await attach(
+            session=session, appeal_id=appeal_id, phase_id=phase_id, actor_id=ORGANISER, now=NOW
+        )
 
 
 async def reschedule(database: Database, phase_id: int, starts_at: datetime, now: datetime) -> None:
     async with database.transaction() as session:
-        await reschedule_phase(session=session, phase_id=phase_id, starts_at=starts_at, now=now)
+        await reschedule_phase(
+            session=session, phase_id=phase_id, starts_at=starts_at, actor_id=ORGANISER, now=now
+        )
 
 
 async def deadline(
     database: Database, appeal_id: int, deadline_at: datetime = DEADLINE, now: datetime = LATER
 ) -> None:
     async with database.transaction() as session:
-        await set_deadline(session=session, appeal_id=appeal_id, deadline_at=deadline_at, now=now)
+        await set_deadline(
+            session=session,
+            appeal_id=appeal_id,
+            deadline_at=deadline_at,
+            actor_id=ORGANISER,
+            now=now,
+        )
 
 
 async def close(database: Database, appeal_id: int) -> None:
@@ -156,7 +166,9 @@ async def fire(database: Database, now: datetime) -> Fired:
 
 async def remind(database: Database, appeal_id: int, now: datetime = LATER) -> int:
     async with database.transaction() as session:
-        return await reminders.remind_now(session=session, appeal_id=appeal_id, now=now)
+        return await reminders.remind_now(
+            session=session, appeal_id=appeal_id, actor_id=ORGANISER, now=now
+        )
 
 
 async def moments(database: Database, now: datetime) -> list[datetime]:

@@ -83,7 +83,11 @@ async def test_the_other_replica_takes_over_when_the_leader_dies(
             now=now,
         )
         await phases.attach(
-            session=session, appeal_id=stored_id(appeal.id), phase_id=stored_id(phase.id)
+            session=session,
+            appeal_id=stored_id(appeal.id),
+            phase_id=stored_id(phase.id),
+            actor_id=ORGANISER_ID,
+            now=now,
         )
         await appeals.publish_appeal(session=session, appeal_id=stored_id(appeal.id), now=now)
     recipients = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]

@@ -30,6 +30,7 @@ from tests.stories import (
     LATER,
     NOW,
     OLEG,
+    ORGANISER,
     TITLE,
     draft,
     member,
@@ -238,7 +239,9 @@ async def test_the_deadline_stops_signatures_before_the_scheduler_closes_the_app
     memorial = await member(database, "Memorial", IRINA)
     appeal_id = await open_appeal(database)
     async with database.transaction() as session:
-        await set_deadline(session=session, appeal_id=appeal_id, deadline_at=LATER, now=NOW)
+        await set_deadline(
+            session=session, appeal_id=appeal_id, deadline_at=LATER, actor_id=ORGANISER, now=NOW
+        )
 
     with pytest.raises(AppealNotOpen) as refused:
         await sign(database, appeal_id, memorial, IRINA, now=LATER)

@@ -74,9 +74,19 @@ async def gather(*, database: Database, now: datetime, invite_validity: timedelt
             organiser_id=organiser_id,
             now=now,
         )
-        await phases.attach(session=session, appeal_id=appeal_id, phase_id=stored_id(phase.id))
+        await phases.attach(
+            session=session,
+            appeal_id=appeal_id,
+            phase_id=stored_id(phase.id),
+            actor_id=organiser_id,
+            now=now,
+        )
         await phases.set_deadline(
-            session=session, appeal_id=appeal_id, deadline_at=now + DEADLINE_IN, now=now
+            session=session,
+            appeal_id=appeal_id,
+            deadline_at=now + DEADLINE_IN,
+            actor_id=organiser_id,
+            now=now,
         )
         await appeals.publish_appeal(
             session=session, appeal_id=appeal_id, now=now, actor_id=organiser_id
