@@ -86,13 +86,14 @@ class Signature(SQLModel, table=True):
     # The database, not the code, guarantees one signature per organisation and appeal.
     # Counts of the signatures standing on an appeal's current text (/appeals, /status) are
     # read from the (appeal_id, version) index alone: 100,000 signatures stay quick to count.
+    # Both indexes lead with appeal_id, so appeal_id needs no index of its own.
     __table_args__ = (
         UniqueConstraint("appeal_id", "organisation_id"),
         Index("ix_signature_appeal_id_version", "appeal_id", "version"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    appeal_id: int = Field(foreign_key="appeal.id", index=True)
+    appeal_id: int = Field(foreign_key="appeal.id")
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     disclosure: Disclosure = Field(default=Disclosure.PUBLIC, sa_type=stored_as_value(Disclosure))
     # Who tapped, for the audit; emptied by /forget, the signature stays the organisation's.
