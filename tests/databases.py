@@ -11,10 +11,11 @@ import os
 import re
 import shutil
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import inspect
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from models.database import Database, async_url
+
+T = TypeVar("T")
 
 BACKENDS = ("sqlite", "postgresql")
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
@@ -203,13 +206,17 @@ def sqlite_files(database_url: str) -> list[Path]:
 
 async def table_names(database_url: str) -> set[str]:
     """The tables in the database, Alembic's own included."""
+    return await inspected(
+        database_url, lambda connection: set(inspect(connection).get_table_names())
+    )
 
-    def names(connection: Connection) -> set[str]:
-        return set(inspect(connection).get_table_names())
 
+async def inspected(database_url: str, read: Callable[[Connection], T]) -> T:
+    """What `read` (synchronous: SQLAlchemy's inspector, Alembic's context) finds on a
+    connection to the database."""
     database = Database(database_url)
     try:
         async with database.engine.connect() as connection:
-            return await connection.run_sync(names)
+            return await connection.run_sync(read)
     finally:
         await database.dispose()

@@ -157,13 +157,12 @@ async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
     assert "Traceback" not in log
 
 
-def test_the_token_is_scrubbed_from_messages_and_tracebacks() -> None:
-    token = "123456:SECRET-token"
-    formatter = RedactingFormatter("%(message)s", [token])
+def failed_request_record(token: str) -> logging.LogRecord:
+    """httpx's log line of a failed request, the token in its message and its traceback."""
     try:
         raise ConnectionError(f"POST https://api.telegram.org/bot{token}/getUpdates failed")
     except ConnectionError:
-        record = logging.LogRecord(
+        return logging.LogRecord(
             "httpx",
             logging.ERROR,
             __file__,
@@ -172,6 +171,11 @@ def test_the_token_is_scrubbed_from_messages_and_tracebacks() -> None:
             (f"/bot{token}/x",),
             sys.exc_info(),
         )
-    line = formatter.format(record)
+
+
+def test_the_token_is_scrubbed_from_messages_and_tracebacks() -> None:
+    token = "123456:SECRET-token"
+    formatter = RedactingFormatter("%(message)s", [token])
+    line = formatter.format(failed_request_record(token))
     assert token not in line
     assert line.count(REDACTED) == 2

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot import migrate
 from models.database import Database
+from tests.databases import inspected
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -28,15 +29,7 @@ def _state(url: str) -> tuple[str | None, set[str]]:
         revision = MigrationContext.configure(connection).get_current_revision()
         return revision, set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
 
-    async def connected() -> tuple[str | None, set[str]]:
-        database = Database(url)
-        try:
-            async with database.engine.connect() as connection:
-                return await connection.run_sync(read)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(connected())
+    return asyncio.run(inspected(url, read))
 
 
 def test_every_migration_can_be_undone_and_redone(empty_database_url: str) -> None:

@@ -2,10 +2,8 @@
 
 import asyncio
 import json
-import logging
 import math
 import socket
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from models import Database, OutboxKind
 from services import outbox
 from tests.people import Someone, invite_code
 from tests.stories import NOW, outbox_settled
-from tests.test_cli import EXECUTABLE, clean_environment
+from tests.test_cli import EXECUTABLE, clean_environment, failed_request_record
 
 ALERT = "The hearing is moved to Friday."
 UNKNOWN_CHAT = 9999  # nobody the Bot API knows: "chat not found"
@@ -263,19 +261,7 @@ def test_an_invalid_setting_is_named(overrides: dict[str, object], line: str) ->
 def test_a_json_line_has_its_fields_and_never_the_token() -> None:
     token = "123456:SECRET-token"
     formatter = JsonFormatter([token])
-    try:
-        raise ConnectionError(f"POST https://api.telegram.org/bot{token}/getUpdates failed")
-    except ConnectionError:
-        record = logging.LogRecord(
-            "httpx",
-            logging.ERROR,
-            __file__,
-            1,
-            "HTTP Request: %s",
-            (f"/bot{token}/x",),
-            sys.exc_info(),
-        )
-    line = formatter.format(record)
+    line = formatter.format(failed_request_record(token))
     assert "\n" not in line
     assert token not in line
     entry = json.loads(line)
