@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,10 +40,16 @@ def entry_hash(
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
+# Built once, as they run for most updates that change anything: on SQLite, building a
+# statement can cost as much CPU as running it.
+_ACTOR_REF = select(Actor.ref).where(col(Actor.telegram_id) == bindparam("telegram_id"))
+_LAST_LINK = select(AuditEntry.id, AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)
+
+
 async def actor_ref(*, session: AsyncSession, telegram_id: int) -> str:
     """The person's pseudonym in the log, created on first use."""
-    query = select(Actor.ref).where(Actor.telegram_id == telegram_id)
-    found = (await session.exec(query)).first()
+    params = {"telegram_id": telegram_id}
+    found = (await session.exec(_ACTOR_REF, params=params)).first()
     if found is not None:
         return found
     actor = Actor(telegram_id=telegram_id, ref=secrets.token_hex(16))
@@ -53,7 +59,7 @@ async def actor_ref(*, session: AsyncSession, telegram_id: int) -> str:
         async with session.begin_nested():
             session.add(actor)
     except IntegrityError:
-        return (await session.exec(query)).one()
+        return (await session.exec(_ACTOR_REF, params=params)).one()
     return actor.ref
 
 
@@ -76,11 +82,9 @@ async def record(
         # READ COMMITTED lets two writers read the same last entry: queue them until commit.
         await session.exec(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
     ref = None if actor_id is None else await actor_ref(session=session, telegram_id=actor_id)
-    last = (
-        await session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1))
-    ).first()
-    entry_id = 1 if last is None else last.id + 1
-    prev_hash = GENESIS if last is None else last.hash
+    # An empty log: the first entry is 1, chained to the genesis hash.
+    last_id, prev_hash = (await session.exec(_LAST_LINK)).first() or (0, GENESIS)
+    entry_id = last_id + 1
     entry = AuditEntry(
         id=entry_id,
         at=now,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,23 +32,25 @@ async def cosign(
 ) -> Cosigned:
     """Sign an open appeal in the organisation's name; returns the new count."""
     appeal = await _signable(session, appeal_id, now)
-    signature = Signature(
-        appeal_id=appeal_id,
-        organisation_id=organisation_id,
-        disclosure=disclosure,
-        signed_by=signed_by,
-        signed_at=now,
-        version=appeal.version,  # the text the signer was shown
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # The unique constraint decides between concurrent taps: the one that loses inserts nothing
+    # (on PostgreSQL, once the winner commits), and its transaction stays usable to word the
+    # refusal.
+    inserted = await session.exec(
+        dialect.insert(Signature)
+        .values(
+            appeal_id=appeal_id,
+            organisation_id=organisation_id,
+            disclosure=disclosure,
+            signed_by=signed_by,
+            signed_at=now,
+            version=appeal.version,  # the text the signer was shown
+        )
+        .on_conflict_do_nothing(index_elements=["appeal_id", "organisation_id"])
+        .returning(col(Signature.id))
     )
-    try:
-        # The unique constraint decides between concurrent taps; the savepoint keeps the
-        # rest of the transaction usable to word the refusal.
-        async with session.begin_nested():
-            session.add(signature)
-    except IntegrityError:
-        raise AlreadySigned(
-            appeal_id=appeal_id, organisation=await _name(session, organisation_id)
-        ) from None
+    if inserted.first() is None:
+        raise AlreadySigned(appeal_id=appeal_id, organisation=await _name(session, organisation_id))
     await audit.record(
         session=session,
         actor_id=signed_by,
