@@ -5,7 +5,8 @@ webhook answers 200 first: a crash then would drop a member's /cosign. Here each
 stored (unique by update_id) before Telegram is told it arrived, then handed to the
 Application. A handler's first transaction marks its update handled together with its effect
 (`handlers.caller.Call.transaction`), so an update replayed after a restart, or delivered twice,
-changes nothing the second time. Updates stored but not handled are replayed at start-up.
+changes nothing the second time; one whose handlers stored nothing is marked afterwards, with
+others (`Intake.settle`). Updates stored but not handled are replayed at start-up.
 """
 
 import asyncio
@@ -31,10 +32,12 @@ POLL_LIMIT = 100
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 # Telegram re-sends an unconfirmed update for about a day; ids are kept a while longer.
 KEEP_HANDLED = timedelta(days=7)
+# Seconds an update handled without storing anything waits to be marked handled, together
+# with the others handled meanwhile (one transaction for many instead of one each).
+SETTLE_WITHIN = 0.5
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 # True in an update's task once a handler's transaction has committed the mark that the update
-# was handled (handlers/caller.py): settling it again would cost one more transaction for
-# nothing, a quarter of those an update takes.
+# was handled (handlers/caller.py): it needs no settling.
 MARKED_HANDLED: ContextVar[bool] = ContextVar("marked_handled", default=False)
 
 
@@ -50,6 +53,9 @@ class Intake:
         self.clock = clock
         self._queue: asyncio.Queue[object] | None = None
         self._bot: Any = None
+        # Updates handled without a transaction of their own, not yet marked (see settle).
+        self._settled: list[int] = []
+        self._writing: asyncio.Task[None] | None = None
 
     def attach(self, *, queue: "asyncio.Queue[object]", bot: Any) -> None:
         """Where updates go once stored, and the bot that de-serialises them."""
@@ -57,11 +63,21 @@ class Intake:
 
     async def take(self, raw_updates: list[Any]) -> int:
         """Store the updates, then queue those not seen before; returns how many were new."""
-        read = [(self._read(raw), json.dumps(raw)) for raw in raw_updates]
-        pairs = [(update.update_id, body) for update, body in read]
-        async with self.database.transaction() as session:
-            new = set(await intake.receive(session=session, updates=pairs, now=self.clock()))
-        for update, _ in read:
+        return await self.take_read([self._read(raw) for raw in raw_updates])
+
+    async def take_read(self, updates: list[Update]) -> int:
+        """`take` for updates python-telegram-bot has already read (getUpdates returns them)."""
+        pairs = [(update.update_id, json.dumps(update.to_dict())) for update in updates]
+        # Marks of updates settled meanwhile go in the same transaction, for free.
+        settled, self._settled = self._settled, []
+        try:
+            async with self.database.transaction() as session:
+                new = set(await intake.receive(session=session, updates=pairs, now=self.clock()))
+                await intake.mark_handled(session=session, update_ids=settled, now=self.clock())
+        except BaseException:
+            self._settled += settled
+            raise
+        for update in updates:
             if update.update_id in new:
                 await self._queued().put(update)
         return len(new)
@@ -79,13 +95,34 @@ class Intake:
             log.info("intake: %d updates replayed, %d old ids forgotten", len(bodies), forgotten)
         return len(bodies)
 
-    async def settle(self, update_id: int) -> None:
-        """After its handlers ran: an update whose handler stored nothing is handled too."""
+    def settle(self, update_id: int) -> None:
+        """After its handlers ran: an update whose handler stored nothing is handled too.
+
+        Nothing depends on the mark but a replay after a crash, which at worst answers a
+        question twice: marks wait up to SETTLE_WITHIN to be written together.
+        """
+        self._settled.append(update_id)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_settled(), name="settled updates")
+
+    async def flush(self) -> None:
+        """Write the marks still waiting (at stop, once no update is in flight)."""
+        if self._writing is not None:
+            await self._writing
+        await self._write_settled(after=0)
+
+    async def _write_settled(self, after: float = SETTLE_WITHIN) -> None:
+        await asyncio.sleep(after)
+        settled, self._settled = self._settled, []
+        if not settled:
+            return
         try:
             async with self.database.transaction() as session:
-                await intake.claim(session=session, update_id=update_id, now=self.clock())
-        except intake.AlreadyHandled:
-            pass
+                await intake.mark_handled(session=session, update_ids=settled, now=self.clock())
+        except Exception:
+            # Tried again with the next one settled; meanwhile a restart would replay them.
+            log.exception("%d updates could not be marked handled", len(settled))
+            self._settled += settled
 
     def _read(self, raw: object) -> Update:
         if not isinstance(raw, dict):
@@ -135,7 +172,7 @@ class Poller:
                     allowed_updates=ALLOWED_UPDATES,
                 )
                 if batch:
-                    await self.intake.take([update.to_dict() for update in batch])
+                    await self.intake.take_read(list(batch))
                     self._offset = batch[-1].update_id + 1
                 retry = RETRY_FIRST
             except InvalidToken:
@@ -172,12 +209,7 @@ class SettlingProcessor(BaseUpdateProcessor):
             if self.observe is not None:
                 self.observe(update, asyncio.get_running_loop().time() - started)
             if isinstance(update, Update) and not MARKED_HANDLED.get():
-                try:
-                    await self.intake.settle(update.update_id)
-                except Exception:
-                    # Not settled: handled again after a restart, where its claim (if it
-                    # stored anything) keeps it from taking effect twice.
-                    log.exception("update %d could not be marked handled", update.update_id)
+                self.intake.settle(update.update_id)
 
     async def initialize(self) -> None:
         """Nothing to open."""

@@ -47,6 +47,7 @@ async def serving(
     finally:
         await source.stop()  # no new updates from here
         await app.stop()  # the updates in flight finish
+        await intake.flush()
         if app.post_stop is not None:
             await app.post_stop(app)
         await app.shutdown()

@@ -28,7 +28,7 @@ def state_label(texts: Texts, state: AppealState) -> Markup:
 @command("appeals")
 async def list_appeals(call: Call) -> None:
     """List open appeals (and drafts, for organisers) with their signature counts."""
-    async with call.transaction() as session:
+    async with call.reading() as session:
         found = await appeals.list_appeals(session=session, include_drafts=call.caller.is_organiser)
     texts = call.texts
     if not found:
@@ -49,7 +49,7 @@ async def list_appeals(call: Call) -> None:
 async def show_appeal(call: Call) -> None:
     """Show an appeal's full text and its state."""
     appeal_id = call.sole_number()
-    async with call.transaction() as session:
+    async with call.reading() as session:
         appeal, shown = await translations.read(
             session=session,
             appeal_id=appeal_id,
@@ -79,7 +79,7 @@ async def status(call: Call) -> None:
     """Show where an appeal stands: state, count, the caller's signature, public signatories."""
     appeal_id = call.sole_number()
     caller = call.caller
-    async with call.transaction() as session:
+    async with call.reading() as session:
         found = await appeals.appeal_status(
             session=session,
             appeal_id=appeal_id,

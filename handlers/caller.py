@@ -109,6 +109,13 @@ class Call:
         self.claimed = True
         MARKED_HANDLED.set(True)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction for a command that only reads: it waits for no writer, and its
+        update is marked handled afterwards, with others (bot/intake.py)."""
+        async with self.context.resources.database.reading() as session:
+            yield session
+
     async def reply(
         self, text: Markup, buttons: InlineKeyboardMarkup | None = None, *, protect: bool = False
     ) -> None:

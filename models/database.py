@@ -87,8 +87,13 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        reader_options: dict[str, Any] = {READ_ONLY: True}
+        if url.get_backend_name() == "postgresql":
+            # One snapshot for the whole read, as on SQLite: a count and the names listed
+            # beside it agree even while others sign.
+            reader_options["isolation_level"] = "REPEATABLE READ"
         self._readers = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}),
+            self.engine.execution_options(**reader_options),
             class_=AsyncSession,
             expire_on_commit=False,
         )
@@ -102,8 +107,8 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads (writing in it is a mistake SQLite may refuse): on
-        SQLite it neither waits for the writers nor holds them up."""
+        """A transaction that only reads (writing in it is a mistake SQLite may refuse), from one
+        snapshot; on SQLite it neither waits for the writers nor holds them up."""
         async with self._readers() as session, session.begin():
             yield session
 

@@ -53,6 +53,21 @@ async def claim(*, session: AsyncSession, update_id: int, now: datetime) -> None
         raise AlreadyHandled()
 
 
+async def mark_handled(*, session: AsyncSession, update_ids: list[int], now: datetime) -> None:
+    """Mark updates whose handlers stored nothing handled (those already marked keep their
+    time)."""
+    if not update_ids:
+        return
+    await session.exec(
+        update(IncomingUpdate)
+        .where(
+            col(IncomingUpdate.update_id).in_(update_ids),
+            col(IncomingUpdate.handled_at).is_(None),
+        )
+        .values(handled_at=now, body=None)
+    )
+
+
 async def unhandled(*, session: AsyncSession) -> list[str]:
     """The stored updates not yet handled, oldest first (after a restart: handle them now)."""
     bodies = await session.exec(

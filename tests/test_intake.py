@@ -43,6 +43,8 @@ async def test_an_update_delivered_twice_has_its_effect_once(
         "/appeal ID shows one in full; /cosign ID signs it."
     )
     assert await appeal_titles(database) == ["Free them all"]
+    # /appeals stored nothing: its mark is written with others', within SETTLE_WITHIN.
+    await _all_handled(database)
     async with database.transaction() as session:
         stored = (await session.exec(select(IncomingUpdate))).all()
     # Handled updates keep their id (to recognise a repeat) but not what the person wrote.
@@ -50,6 +52,22 @@ async def test_an_update_delivered_twice_has_its_effect_once(
         (update_id, None, True),
         (update_id + 1, None, True),
     ]
+
+
+async def test_questions_answered_are_marked_handled_together_and_at_the_latest_at_a_stop(
+    api: LocalBotApi, settings: Settings, database: Database
+) -> None:
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+    async with serving(build_application(settings)):
+        # Questions store nothing: their updates are marked handled later, several at once
+        # (with the next update stored, or after SETTLE_WITHIN), and with no help from more.
+        for _ in range(3):
+            assert (await organiser.says("/appeals")).startswith("No appeal is open")
+        await _all_handled(database)
+        assert (await organiser.says("/appeals")).startswith("No appeal is open")
+        assert await _unhandled(database) == 1
+    # A stop does not wait for that write: it makes it, so a restart replays nothing.
+    assert await _unhandled(database) == 0
 
 
 async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
@@ -106,6 +124,14 @@ async def _unhandled(database: Database) -> int:
         return (
             await session.exec(select(func.count()).where(col(IncomingUpdate.handled_at).is_(None)))
         ).one()
+
+
+async def _all_handled(database: Database) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            if not await _unhandled(database):
+                return
+            await asyncio.sleep(0.02)
 
 
 async def test_the_webhook_takes_only_telegrams_requests(
