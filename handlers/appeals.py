@@ -1,19 +1,21 @@
 """What members do with appeals: read them, see where they stand, co-sign, withdraw."""
 
 from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES, Texts
-from bot.local_api.html import TEXT_LIMIT
+from bot.local_api.html import TEXT_LIMIT, utf16_length
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from handlers.reply import visible_size
 from models import AppealState, Disclosure
 from services import appeals, signatures, translations
 
-# A name's line is at least "• X" and a line break: no more names than this fit in a message.
-NAMES_FETCHED = TEXT_LIMIT // 4
+# Public names /status fetches at first: more than fit in a message when names are of a usual
+# length (some 130 names of 30 characters fit), so that most need no second fetch.
+NAMES_FETCHED_FIRST = 200
 
 
 def state_label(texts: Texts, state: AppealState) -> Markup:
@@ -79,15 +81,28 @@ async def status(call: Call) -> None:
     """Show where an appeal stands: state, count, the caller's signature, public signatories."""
     appeal_id = call.sole_number()
     caller = call.caller
+    texts = call.texts
     async with call.reading() as session:
         found = await appeals.appeal_status(
             session=session,
             appeal_id=appeal_id,
             organisation_id=caller.organisation_id,
             include_drafts=caller.is_organiser,
-            names=NAMES_FETCHED,
+            names=NAMES_FETCHED_FIRST,
         )
+        lines = status_summary(call, found)
+        if found.public_signatures:
+            # Which names fit depends on the lines above them; more are fetched only if needed.
+            room = TEXT_LIMIT - visible_size("\n".join(lines))
+            names = await signatories_that_fit(session, texts, found, room)
+            lines += public_signatories(texts, names, found.public_signatures)
+    await call.reply(Markup("\n").join(lines))
+
+
+def status_summary(call: Call, found: appeals.AppealStatus) -> list[Markup]:
+    """The lines of /status above its public signatories."""
     texts = call.texts
+    caller = call.caller
     lines = [
         texts.t("<b>#{id} {title}</b>", id=found.id, title=found.title),
         texts.t("State: {state}", state=state_label(texts, found.state)),
@@ -120,31 +135,55 @@ async def status(call: Call) -> None:
             )
         else:
             lines.append(texts.t("{organisation} has not signed.", organisation=organisation))
-    if found.public_signatures:
-        lines += public_signatories(texts, found, room=TEXT_LIMIT - visible_size("\n".join(lines)))
-    await call.reply(Markup("\n").join(lines))
+    return lines
 
 
-def public_signatories(texts: Texts, found: appeals.AppealStatus, room: int) -> list[Markup]:
-    """Who signed publicly, earliest first, as many as fit in `room` characters, then how
-    many more: /status stays one message when thousands have signed."""
-    heading = texts.t("Signed publicly by:")
+async def signatories_that_fit(
+    session: AsyncSession, texts: Texts, found: appeals.AppealStatus, room: int
+) -> list[str]:
+    """The earliest public signatories whose lines fit in `room` characters, with the heading
+    above them and the count of the rest below: /status stays one message when thousands
+    have signed."""
     # Room for the last line at its longest (every name left out), and the line breaks.
     room -= (
-        visible_size(heading)
+        visible_size(texts.t("Signed publicly by:"))
         + 1
         + visible_size(more_signatories(texts, found.public_signatures))
         + 1
     )
-    names: list[Markup] = []
-    for name in found.public_signatories:
-        line = texts.t("• {name}", name=name)
-        room -= visible_size(line) + 1
-        if room < 0:
-            break
-        names.append(line)
-    left_out = found.public_signatures - len(names)
-    return [heading, *names, *([more_signatories(texts, left_out)] if left_out else [])]
+    # A name's line, with its line break, less the name: an escaped name shows as the name
+    # itself (each entity is one character), so no line is formatted only to be measured.
+    bullet = visible_size(texts.t("• {name}", name="")) + 1
+    names: list[str] = []
+    page = found.public_signatories
+    while True:
+        for name in page:
+            room -= bullet + utf16_length(name)
+            if room < 0:
+                return names
+            names.append(name)
+        if len(names) == found.public_signatures or room < bullet:
+            return names
+        # All fitted and more signed publicly: fetch as many more as could fit at all.
+        page = await appeals.public_signatory_names(
+            session=session,
+            appeal_id=found.id,
+            version=found.version,
+            offset=len(names),
+            limit=room // bullet,
+        )
+        if not page:
+            return names
+
+
+def public_signatories(texts: Texts, names: list[str], public_signatures: int) -> list[Markup]:
+    """Who signed publicly, earliest first, then how many more (left out for want of room)."""
+    left_out = public_signatures - len(names)
+    return [
+        texts.t("Signed publicly by:"),
+        *(texts.t("• {name}", name=name) for name in names),
+        *([more_signatories(texts, left_out)] if left_out else []),
+    ]
 
 
 def more_signatories(texts: Texts, n: int) -> Markup:

@@ -20,7 +20,14 @@ def paginate(text: Markup, limit: int = TEXT_LIMIT) -> list[str]:
     closed before it and reopened after it.
     """
     pager = _Pager(limit)
-    for line in str(text).split("\n"):
+    source = str(text)
+    first_line = source.split("\n", 1)[0]
+    if visible_size(source) <= limit and first_line.strip() and visible_size(first_line):
+        # One page, whose first line shows more than spaces: what the walk below makes of it,
+        # in one step instead of one per line (most replies).
+        pager.add_fragment(source)
+        return pager.finish()
+    for line in source.split("\n"):
         pager.add_line(line)
     return pager.finish()
 
@@ -52,6 +59,10 @@ class _Pager:
             return
         for token in _TOKEN.findall(line):
             self._add_token(token)
+
+    def add_fragment(self, html: str) -> None:
+        """Add HTML as it is, on the current page."""
+        self._append(html)
 
     def _add_token(self, token: str) -> None:
         size = visible_size(token)

@@ -46,6 +46,8 @@ class AppealStatus:
     id: int
     title: str
     state: AppealState
+    # The appeal's current text, whose public signatories are named (public_signatory_names).
+    version: int
     signatures: int
     # How the asking organisation signed, or None if it has not (or the asker has none).
     own_disclosure: Disclosure | None
@@ -294,24 +296,40 @@ async def appeal_status(
                 )
             )
         ).first()
-    listed = await session.exec(
-        select(Organisation.name)
-        .join(Signature, col(Organisation.id) == col(Signature.organisation_id))
-        .where(Signature.appeal_id == appeal_id, public)
-        .order_by(col(Signature.signed_at), col(Signature.id))
-        .limit(names)
+    listed = await public_signatory_names(
+        session=session, appeal_id=appeal_id, version=appeal.version, offset=0, limit=names
     )
     return AppealStatus(
         stored_id(appeal.id),
         appeal.title,
         appeal.state,
+        appeal.version,
         everyone,
         None if own is None else Disclosure(own),
-        list(listed.all()),
+        listed,
         public_signatures=public_count,
         on_current_version=current,
         awaiting_reconfirmation=everyone - current,
     )
+
+
+async def public_signatory_names(
+    *, session: AsyncSession, appeal_id: int, version: int, offset: int, limit: int
+) -> list[str]:
+    """Names of the organisations that signed `version` of the appeal publicly, earliest first."""
+    listed = await session.exec(
+        select(Organisation.name)
+        .join(Signature, col(Organisation.id) == col(Signature.organisation_id))
+        .where(
+            Signature.appeal_id == appeal_id,
+            Signature.version == version,
+            Signature.disclosure == Disclosure.PUBLIC,
+        )
+        .order_by(col(Signature.signed_at), col(Signature.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(listed.all())
 
 
 async def count_signatures(*, session: AsyncSession, appeal: Appeal) -> int:

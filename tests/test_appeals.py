@@ -203,6 +203,7 @@ async def test_status_counts_anonymous_signatures_but_names_only_public_ones(
         id=appeal_id,
         title=TITLE,
         state=AppealState.OPEN,
+        version=1,
         signatures=3,
         own_disclosure=Disclosure.ANONYMOUS,
         public_signatories=["Memorial", "Viasna"],

@@ -2,13 +2,14 @@
 
 import asyncio
 
-from sqlmodel import select
+from sqlalchemy import bindparam, update
+from sqlmodel import col, select
 
 from bench.coalition import members, open_appeals, signed
 from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi, scope_key
 from bot.local_api.html import TEXT_LIMIT, utf16_length
-from models import Account, Database, Disclosure, Signature
+from models import Account, Database, Disclosure, Organisation, Signature
 from services.accounts import set_language
 from tests.conftest import ORGANISER_ID, sample
 from tests.people import Someone, appeal_number, invite_code
@@ -154,6 +155,67 @@ async def test_status_lists_as_many_public_signatories_as_fit_and_counts_the_res
     assert lines[-1] == f"…and {300 - len(names)} more."
     assert utf16_length(status) <= TEXT_LIMIT
     assert api.refused == []
+
+
+async def signed_publicly_as(database: Database, names: list[str]) -> tuple[int, int]:
+    """Organisations so named have signed an appeal publicly, in that order; returns the
+    appeal's id and the first one's contact."""
+    signers = await members(database, len(names))
+    async with database.transaction() as session:
+        connection = await session.connection()
+        await connection.execute(
+            update(Organisation)
+            .where(col(Organisation.id) == bindparam("organisation_id"))
+            .values(name=bindparam("new_name")),
+            [
+                {"organisation_id": signer.organisation_id, "new_name": name}
+                for signer, name in zip(signers, names, strict=True)
+            ],
+        )
+    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER_ID)
+    await signed(database, appeal_id, signers, [Disclosure.PUBLIC])
+    return appeal_id, signers[0].contact_id
+
+
+async def test_status_counts_names_to_fit_as_telegram_counts_them(
+    api: LocalBotApi, running_bot: CoalitionApplication, database: Database
+) -> None:
+    # Short names, more of them than /status fetches at first, with characters escaped in
+    # HTML and one that takes two UTF-16 units.
+    names = [f"🕊<{n}&\"'>" for n in range(1, 1201)]
+    appeal_id, contact_id = await signed_publicly_as(database, names)
+
+    status = await Someone(api, contact_id, "Irina", "en").says(f"/status {appeal_id}")
+
+    lines = status.split("\n")
+    assert lines[:5] == [
+        f"#{appeal_id} Appeal 1: free the detainees of list 1",
+        "State: open for signatures",
+        "1200 organisations have signed.",
+        "🕊<1&\"'> has signed, publicly.",
+        "Signed publicly by:",
+    ]
+    shown = lines[5:-1]
+    assert len(shown) > 200
+    assert shown == [f"• {name}" for name in names[: len(shown)]]
+    assert lines[-1] == f"…and {1200 - len(shown)} more."
+    assert utf16_length(status) <= TEXT_LIMIT
+    # Room is kept for the count at its longest ("…and 1200 more."): the next name did not fit.
+    longest = "\n".join([*lines[:-1], "…and 1200 more."])
+    assert utf16_length(longest) <= TEXT_LIMIT < utf16_length(f"{longest}\n• {names[len(shown)]}")
+    assert api.refused == []
+
+
+async def test_status_names_everyone_when_all_fit(
+    api: LocalBotApi, running_bot: CoalitionApplication, database: Database
+) -> None:
+    # More than /status fetches at first, all short enough to fit.
+    names = [f"G{n}" for n in range(1, 401)]
+    appeal_id, contact_id = await signed_publicly_as(database, names)
+
+    status = await Someone(api, contact_id, "Irina", "en").says(f"/status {appeal_id}")
+
+    assert status.split("\n")[4:] == ["Signed publicly by:", *(f"• {name}" for name in names)]
 
 
 async def test_concurrent_taps_leave_one_signature(

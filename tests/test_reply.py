@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from bot.local_api.html import TEXT_LIMIT, message_text, utf16_length, visible_text
@@ -250,3 +252,19 @@ def test_lines_with_emoji_are_measured_in_utf16() -> None:
     texts = shown(pages)
     assert len(texts) == 2
     assert "\n".join(texts).split("\n") == original
+
+
+# Lines of words, spaces, accents, emoji, entities and tags, as replies are made of.
+REPLY_LINE = st.lists(
+    st.sampled_from(["mot", " ", "é", "😀", "&amp;", "<b>gras</b>", "&lt;"]), max_size=12
+).map("".join)
+
+
+@given(st.lists(REPLY_LINE, min_size=1, max_size=12))
+def test_a_reply_that_fits_is_sent_as_written_in_one_message(reply_lines: list[str]) -> None:
+    text = "\n".join(reply_lines)
+    assume(reply_lines[0].strip())  # a reply starts with something to read
+    assume(utf16_length(visible_text(text)) <= 200)
+    pages = paginate(Markup(text), limit=200)
+    # Nothing moved, joined or dropped: only trailing spaces and line breaks go.
+    assert pages == [text.rstrip()]
