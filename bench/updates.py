@@ -13,7 +13,9 @@ the server accepting the reply. The same 5,000 messages go, each bot on a fresh 
 - the coalition bot as `coalition-bot run` serves it, whose replies PTB's AIORateLimiter
   paces to Telegram's 30 messages a second: what a burst gets in production.
 
-Target: the unpaced bot >= 0.5 of the floor's updates per second on SQLite.
+Target: the unpaced bot >= 0.5 of the floor's updates per second on SQLite. With `--say TEXT`
+(e.g. "/help", "/status 1") the coalition bot hears TEXT five times from each contact instead:
+what one command costs.
 """
 
 import argparse
@@ -118,6 +120,10 @@ def floor_answers(_command: str, reply: str) -> bool:
     return reply == "ok"
 
 
+def any_reply(_command: str, _reply: str) -> bool:
+    return True
+
+
 async def drive(
     api: LocalBotApi,
     conversations: list[tuple[Person, list[str]]],
@@ -210,6 +216,12 @@ async def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000)
     parser.add_argument("--appeals", type=int, default=10)
     parser.add_argument("--window", type=int, default=CONCURRENT_UPDATES)
+    parser.add_argument(
+        "--say",
+        metavar="TEXT",
+        help="every contact says TEXT five times instead of the mix (what one command costs; "
+        "replies are not checked)",
+    )
     arguments = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coalition-bench-"))
     server = PostgresServer(POSTGRES_SERVER)
@@ -225,6 +237,9 @@ async def main() -> None:
     async def run(name: str, label: str, command: list[str], answered: Answered) -> Figures:
         database_url = fresh_database(name)
         scripts = await arranged(database_url, arguments.contacts, arguments.appeals)
+        if arguments.say is not None and command is not FLOOR_BOT:
+            scripts = [(contact_id, [arguments.say] * 5) for contact_id, _ in scripts]
+            answered = any_reply
         environment = {
             **os.environ,
             "ORGANISER_IDS": str(ORGANISER_ID),
