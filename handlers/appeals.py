@@ -141,9 +141,9 @@ def status_summary(call: Call, found: appeals.AppealStatus) -> list[Markup]:
 async def signatories_that_fit(
     session: AsyncSession, texts: Texts, found: appeals.AppealStatus, room: int
 ) -> list[str]:
-    """The earliest public signatories whose lines fit in `room` characters, with the heading
-    above them and the count of the rest below: /status stays one message when thousands
-    have signed."""
+    """The earliest public signatories whose lines fit in `room` characters, leaving room for
+    the heading above them and the count of the rest below: /status stays one message when
+    thousands have signed."""
     # Room for the last line at its longest (every name left out), and the line breaks.
     room -= (
         visible_size(texts.t("Signed publicly by:"))
