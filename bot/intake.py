@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,9 +35,6 @@ KEEP_HANDLED = timedelta(days=7)
 # with the others handled meanwhile (one transaction for many instead of one each).
 SETTLE_WITHIN = 0.5
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-# True in an update's task once a handler's transaction has committed the mark that the update
-# was handled (handlers/caller.py): it needs no settling.
-MARKED_HANDLED: ContextVar[bool] = ContextVar("marked_handled", default=False)
 
 
 class MalformedUpdate(ValueError):
@@ -96,7 +92,8 @@ class Intake:
         return len(bodies)
 
     def settle(self, update_id: int) -> None:
-        """After its handlers ran: an update whose handler stored nothing is handled too.
+        """After its handlers ran: the update is handled, whether or not a handler stored
+        anything (one that did marked it in its transaction).
 
         Nothing depends on the mark but a replay after a crash, which at worst answers a
         question twice: marks wait up to SETTLE_WITHIN to be written together.
@@ -202,13 +199,13 @@ class SettlingProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = asyncio.get_running_loop().time()
-        MARKED_HANDLED.set(False)
         try:
-            await coroutine  # in this task: what its handlers set in MARKED_HANDLED shows here
+            await coroutine
         finally:
             if self.observe is not None:
                 self.observe(update, asyncio.get_running_loop().time() - started)
-            if isinstance(update, Update) and not MARKED_HANDLED.get():
+            if isinstance(update, Update):
+                # One a handler marked already is left as it is (services.intake.mark_handled).
                 self.intake.settle(update.update_id)
 
     async def initialize(self) -> None:

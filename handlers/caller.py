@@ -17,7 +17,6 @@ from telegram.ext import filters
 
 from bot.context import Context
 from bot.i18n import Texts, pick_language
-from bot.intake import MARKED_HANDLED
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from handlers.refusals import word_refusal
 from handlers.reply import paginate
@@ -107,7 +106,6 @@ class Call:
                 await intake.claim(session=session, update_id=self.update.update_id, now=self.now())
             yield session
         self.claimed = True
-        MARKED_HANDLED.set(True)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import Update, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,11 +39,7 @@ async def claim(*, session: AsyncSession, update_id: int, now: datetime) -> None
     An update that was never stored (none is, in a test that calls handlers directly) is let
     through.
     """
-    result = await session.exec(
-        update(IncomingUpdate)
-        .where(col(IncomingUpdate.update_id) == update_id, col(IncomingUpdate.handled_at).is_(None))
-        .values(handled_at=now, body=None)
-    )
+    result = await session.exec(_marked([update_id], now))
     if result.rowcount == 1:
         return
     handled = await session.exec(
@@ -54,11 +50,14 @@ async def claim(*, session: AsyncSession, update_id: int, now: datetime) -> None
 
 
 async def mark_handled(*, session: AsyncSession, update_ids: list[int], now: datetime) -> None:
-    """Mark updates whose handlers stored nothing handled (those already marked keep their
-    time)."""
-    if not update_ids:
-        return
-    await session.exec(
+    """Mark updates handled after their handlers ran (those already marked keep their time)."""
+    if update_ids:
+        await session.exec(_marked(update_ids, now))
+
+
+def _marked(update_ids: list[int], now: datetime) -> Update:
+    """Handled now, and emptied of what the person wrote: those of `update_ids` not yet so."""
+    return (
         update(IncomingUpdate)
         .where(
             col(IncomingUpdate.update_id).in_(update_ids),
