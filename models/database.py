@@ -11,6 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.sqlite_driver import OneTripDbapi
+
 # How long a SQLite writer waits for another one before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 30
 # The execution option that marks the connections of Database.reading().
@@ -75,7 +77,10 @@ class Database:
 
     def __init__(self, database_url: str) -> None:
         url = async_url(database_url)
-        self.engine = create_async_engine(url)
+        if url.get_backend_name() == "sqlite":
+            self.engine = create_async_engine(url, module=OneTripDbapi())
+        else:
+            self.engine = create_async_engine(url)
         # On SQLite, this process's transactions take turns here, first come first served.
         # Left to SQLite's busy handler, which sleeps and retries, waiters miss the moments
         # the write lock is free, and some starve for seconds (bench/updates.py measured
