@@ -5,7 +5,7 @@ marked sent only after Telegram confirmed it, so a crash can repeat at most the 
 in flight, never one already recorded.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -172,7 +172,7 @@ async def due(
         .order_by(col(OutboxMessage.id))
     )
     rows = await (await session.connection()).execute(query)
-    return [
+    messages = [
         DueMessage(
             id=stored_id(row.id),
             kind=row.kind,
@@ -188,6 +188,56 @@ async def due(
         )
         for row in rows
     ]
+    return await _titles_in_their_language(session, messages)
+
+
+# The kinds whose payload names appeals by the title they had when queued: as "title" beside
+# "appeal_id", or as "appeals", a list of [id, title].
+_NAMING_APPEALS = frozenset({OutboxKind.REMINDER, OutboxKind.DEADLINE_REPORT, OutboxKind.RECONFIRM})
+
+
+def _named(message: DueMessage) -> list[int]:
+    payload = message.payload
+    if message.kind not in _NAMING_APPEALS or payload is None or message.language is None:
+        return []
+    if "appeals" in payload:
+        return [int(appeal_id) for appeal_id, _title in payload["appeals"]]
+    return [int(payload["appeal_id"])]
+
+
+async def _titles_in_their_language(
+    session: AsyncSession, messages: list[DueMessage]
+) -> list[DueMessage]:
+    """Each appeal a payload names, titled in its recipient's language where the appeal was
+    translated into it, as announcements are."""
+    named = {appeal_id for message in messages for appeal_id in _named(message)}
+    if not named:
+        return messages
+    languages = {message.language for message in messages if _named(message)}
+    query = select(
+        AppealTranslation.appeal_id, AppealTranslation.language, AppealTranslation.title
+    ).where(
+        col(AppealTranslation.appeal_id).in_(named), col(AppealTranslation.language).in_(languages)
+    )
+    titles: dict[tuple[int, str | None], str] = {
+        (appeal_id, language): title for appeal_id, language, title in await session.exec(query)
+    }
+    if not titles:
+        return messages
+    return [_retitled(message, titles) if _named(message) else message for message in messages]
+
+
+def _retitled(message: DueMessage, titles: dict[tuple[int, str | None], str]) -> DueMessage:
+    payload = dict(message.payload or {})
+    language = message.language
+    if "appeals" in payload:
+        payload["appeals"] = [
+            [appeal_id, titles.get((int(appeal_id), language), title)]
+            for appeal_id, title in payload["appeals"]
+        ]
+    else:
+        payload["title"] = titles.get((int(payload["appeal_id"]), language), payload["title"])
+    return replace(message, payload=payload)
 
 
 @dataclass(frozen=True)

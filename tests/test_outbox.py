@@ -35,6 +35,7 @@ from services.errors import (
     BroadcastTextInvalid,
 )
 from services.outbox import ERROR_MAX, DueMessage
+from services.translations import translate
 from tests.stories import (
     ALES,
     IRINA,
@@ -46,6 +47,7 @@ from tests.stories import (
     TITLE,
     draft,
     member,
+    open_appeal,
     snapshot,
     stored,
 )
@@ -56,6 +58,7 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 NOT_FOUND = "Bad Request: chat not found"
 TOO_LONG = "Bad Request: message is too long"
 TIMEOUT = "Timed out"
+TITLE_FR = "Libérez tous les détenus liés au conflit"
 
 
 class Crash(Exception):
@@ -442,6 +445,34 @@ async def test_due_messages_come_oldest_first_with_language_and_what_to_say(
         key=lambda message: message.id,
     )
     assert [m.kind for m in messages] == [OutboxKind.ANNOUNCEMENT] * 2 + [OutboxKind.BROADCAST] * 2
+
+
+async def test_appeals_named_in_a_notice_are_titled_in_the_recipients_language(
+    database: Database,
+) -> None:
+    await member(database, "Ligue des droits de l'Homme", IRINA)
+    await speaks(database, IRINA, "fr")
+    await member(database, "ZMINA", OLEG)
+    await speaks(database, OLEG, "uk")  # no Ukrainian translation
+    appeal_id = await open_appeal(database)
+    async with database.transaction() as session:
+        await translate(
+            session=session, appeal_id=appeal_id, language="fr", title=TITLE_FR,
+            text="Excellences,", organiser_id=ORGANISER, now=NOW,
+        )  # fmt: skip
+        report = {"appeal_id": appeal_id, "title": TITLE, "signatures": 0}
+        await outbox.enqueue_to(
+            session=session, kind=OutboxKind.DEADLINE_REPORT, payload=report, now=NOW,
+            recipients=frozenset({IRINA, OLEG, ORGANISER}),  # the organiser has no account
+        )  # fmt: skip
+
+    reports = [m for m in await due(database) if m.kind == OutboxKind.DEADLINE_REPORT]
+    titles = {message.chat_id: (message.payload or {})["title"] for message in reports}
+
+    assert titles == {IRINA: TITLE_FR, OLEG: TITLE, ORGANISER: TITLE}
+    # What was queued stays as written: a translation made later still counts.
+    queued = [row for row in await rows(database) if row.kind == OutboxKind.DEADLINE_REPORT]
+    assert {(row.payload or {})["title"] for row in queued} == {TITLE}
 
 
 async def test_due_honours_limit_and_leaves_out_messages_in_flight(database: Database) -> None:

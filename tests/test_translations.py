@@ -82,9 +82,11 @@ async def test_translation_refusals_change_nothing(organiser: Someone, database:
     assert await snapshot(database) == before
 
 
-async def test_the_announcement_is_in_each_members_language(
+async def published_to_claire_and_taras(
     api: LocalBotApi, organiser: Someone
-) -> None:
+) -> tuple[int, Someone, Someone]:
+    """An appeal written in English and translated into French, then published; Claire reads
+    French (Ligue), Taras Ukrainian (ZMINA), into which it is not translated."""
     appeal_id = appeal_number(await organiser.says(f"/newappeal {TITLE_EN}\nEnglish text."))
     await organiser.says(f"/translate {appeal_id} fr {TITLE_FR}\nTexte français.")
     claire = Someone(api, 2001, "Claire", "fr")
@@ -92,6 +94,30 @@ async def test_the_announcement_is_in_each_members_language(
     taras = Someone(api, 2002, "Taras", "uk")
     await taras.says(f"/join {invite_code(await organiser.says('/invite ZMINA'))}")
     await organiser.says(f"/publish {appeal_id}")
+    return appeal_id, claire, taras
+
+
+async def test_the_announcement_is_in_each_members_language(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    appeal_id, claire, taras = await published_to_claire_and_taras(api, organiser)
     assert (await claire.next_message()).text.startswith(f"Nouvel appel #{appeal_id} : {TITLE_FR}")
     # No Ukrainian translation: the title as written.
     assert (await taras.next_message()).text.startswith(f"Нове звернення #{appeal_id}: {TITLE_EN}")
+
+
+async def test_a_reminder_names_the_appeal_in_each_members_language(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    appeal_id, claire, taras = await published_to_claire_and_taras(api, organiser)
+    await claire.next_message()
+    await taras.next_message()  # the announcements
+
+    await organiser.says(f"/remind {appeal_id}")
+
+    assert (await claire.next_message()).text == (
+        f"⏰ Les organisateurs invitent Ligue à envisager de signer :\n• #{appeal_id} {TITLE_FR}"
+    )
+    assert (await taras.next_message()).text == (
+        f"⏰ Організатори просять ZMINA розглянути підписання:\n• #{appeal_id} {TITLE_EN}"
+    )
