@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.sqlite_driver import OneTripDbapi
@@ -55,6 +57,16 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def insert_unless_present(
+    session: AsyncSession, table: type[SQLModel]
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the session's dialect, which can skip the rows a unique constraint
+    refuses (`.on_conflict_do_nothing(...)`) instead of failing the transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def stored_id(value: int | None) -> int:
     """A stored row's id. SQLModel types ids optional because they are unset before insert."""
     assert value is not None, "the row has not been stored"
@@ -77,18 +89,17 @@ class Database:
 
     def __init__(self, database_url: str) -> None:
         url = async_url(database_url)
-        if url.get_backend_name() == "sqlite":
-            self.engine = create_async_engine(url, module=OneTripDbapi())
-        else:
-            self.engine = create_async_engine(url)
         # On SQLite, this process's transactions take turns here, first come first served.
         # Left to SQLite's busy handler, which sleeps and retries, waiters miss the moments
         # the write lock is free, and some starve for seconds (bench/updates.py measured
         # half the throughput and second-long p95s under 32 concurrent updates).
         self._turns: asyncio.Lock | None = None
         if url.get_backend_name() == "sqlite":
+            self.engine = create_async_engine(url, module=OneTripDbapi())
             _prepare_sqlite(self.engine)
             self._turns = asyncio.Lock()
+        else:
+            self.engine = create_async_engine(url)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from sqlalchemy import Update, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import IncomingUpdate
+from models.database import insert_unless_present
 
 
 class AlreadyHandled(Exception):
@@ -21,10 +21,9 @@ async def receive(
     if not updates:
         return []
     rows = [{"update_id": i, "body": body, "received_at": now} for i, body in updates]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # An update Telegram delivers twice (or two replicas receive) is stored once.
     statement = (
-        dialect.insert(IncomingUpdate)
+        insert_unless_present(session, IncomingUpdate)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(col(IncomingUpdate.update_id))

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealState, Disclosure, Organisation, Signature
+from models.database import insert_unless_present
 from services import audit
 from services.appeals import count_signatures, find_appeal
 from services.errors import AlreadySigned, AppealNotOpen, NotSigned, VersionSuperseded
@@ -32,12 +32,11 @@ async def cosign(
 ) -> Cosigned:
     """Sign an open appeal in the organisation's name; returns the new count."""
     appeal = await _signable(session, appeal_id, now)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # The unique constraint decides between concurrent taps: the one that loses inserts nothing
     # (on PostgreSQL, once the winner commits), and its transaction stays usable to word the
     # refusal.
     inserted = await session.exec(
-        dialect.insert(Signature)
+        insert_unless_present(session, Signature)
         .values(
             appeal_id=appeal_id,
             organisation_id=organisation_id,
