@@ -10,9 +10,10 @@ from datetime import datetime
 import httpx
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.budget import TelegramBudget
 from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
 from bot.health import HealthServer
@@ -55,7 +56,6 @@ INTAKE_KEY = "intake"
 LEADERSHIP_KEY = "leadership"
 TIMELINE_KEY = "timeline"
 HEALTH_KEY = "health"  # only when METRICS_PORT is set
-REPLY_RETRIES = 3
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
 
@@ -85,6 +85,13 @@ def build_application(
     intake = Intake(database=database, clock=clock)
     metrics = Metrics()
 
+    # One allowance for both bots below: answers to people first, bulk sends after.
+    budget = TelegramBudget(
+        overall_rate=settings.message_rate,
+        bulk_rate=settings.broadcast_rate,
+        on_throttled=metrics.throttled.inc,
+    )
+
     def observe(update: object, seconds: float) -> None:
         metrics.observe_update(command_of(update, ENTRIES.keys()), seconds)
 
@@ -101,7 +108,7 @@ def build_application(
         .updater(None)
         .concurrent_updates(SettlingProcessor(CONCURRENT_UPDATES, intake=intake, observe=observe))
         # A reply Telegram answers with 429 is sent again after retry_after, not lost.
-        .rate_limiter(AIORateLimiter(max_retries=REPLY_RETRIES))
+        .rate_limiter(budget)
         .post_init(_open)
         .post_stop(_stop_background)
         .post_shutdown(_close)
@@ -111,7 +118,8 @@ def build_application(
     texts = load_texts()
     worker = OutboxWorker(
         database=database,
-        # Its own bot and connection pool: bulk sends never hold up replies to commands.
+        # Its own bot and connection pool, and the same budget: bulk sends never hold up
+        # replies to commands, and the two together keep Telegram's limits.
         bot=ExtBot(
             token,
             base_url=f"{api}/bot",
@@ -119,11 +127,13 @@ def build_application(
             defaults=defaults,
             request=_request(settings.broadcast_concurrency + 1),
             get_updates_request=_request(1),
+            rate_limiter=budget,
         ),
         texts=texts,
         default_language=settings.default_language,
         default_timezone=settings.bot_timezone,
-        rate=settings.broadcast_rate,
+        budget=budget,
+        paid=settings.paid_broadcasts,
         concurrency=settings.broadcast_concurrency,
         clock=clock,
         metrics=metrics,

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.logs import LogFormat
 
 LANGUAGES = ("en", "fr", "uk", "ru")
+# Telegram's messages a second for a bot, beyond which only paid broadcasts go.
+FREE_BROADCAST_LIMIT = 30
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
@@ -42,9 +44,13 @@ class Settings(BaseSettings):
     organiser_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "en"
     invite_validity_days: int = Field(default=7, ge=1, le=365)
-    # Telegram allows about 30 messages a second; 25 leaves room for replies to commands.
-    # Up to 1,000 for bots with Telegram's paid broadcasts.
+    # What this process may send a second, answers and unpaid bulk sends together (bot/budget.py):
+    # Telegram allows a bot about 30, so replicas split it.
+    message_rate: int = Field(default=FREE_BROADCAST_LIMIT, ge=1, le=FREE_BROADCAST_LIMIT)
+    # Bulk sends a second: within MESSAGE_RATE, leaving room for answers; up to 1,000 with
+    # Telegram's paid broadcasts, which cost Telegram Stars and so are asked for by name.
     broadcast_rate: float = Field(default=25, ge=1, le=1000)
+    paid_broadcasts: bool = False
     # Sends in flight at once; after a crash at most this many may be sent a second time.
     broadcast_concurrency: int = Field(default=8, ge=1, le=256)
     # Times people type are read in this zone unless they carry an offset such as +02:00.
@@ -148,6 +154,20 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be 16 to 256 of the characters A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _broadcasts_fit_the_allowance(self) -> "Settings":
+        if self.paid_broadcasts and self.broadcast_rate <= FREE_BROADCAST_LIMIT:
+            raise ValueError(
+                f"PAID_BROADCASTS: only with BROADCAST_RATE above {FREE_BROADCAST_LIMIT} "
+                "(below it paid delivery costs Telegram Stars and gains nothing)"
+            )
+        if not self.paid_broadcasts and self.broadcast_rate > self.message_rate:
+            raise ValueError(
+                f"BROADCAST_RATE: above MESSAGE_RATE ({self.message_rate}) only with "
+                "PAID_BROADCASTS=true (Telegram's paid broadcasts)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _webhook_has_secret(self) -> "Settings":

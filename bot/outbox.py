@@ -1,29 +1,33 @@
 """The outbox worker: sends queued bulk messages within Telegram's limits, records each fate.
 
-It has its own HTTP connection pool, so replies to commands never queue behind a broadcast.
-A row is marked sent only after Telegram confirmed it; after a crash, the rows that were in
-flight (at most `concurrency`) may be sent once more, and nothing else is repeated or lost.
+Its sends draw from the process's one Telegram budget (bot/budget.py) in the bulk lane, so they
+take what answers to people leave free, and it has its own HTTP connection pool. A row is
+marked sent only after Telegram confirmed it; after a crash, the rows that were in flight (at
+most `concurrency`) may be sent once more, and nothing else is repeated or lost.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from markupsafe import Markup
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
+from bot.budget import Lane, TelegramBudget
 from bot.i18n import Texts
 from bot.metrics import Metrics
-from bot.pacing import Pacer
 from handlers.announcements import render_announcement, render_reconfirmation
-from handlers.broadcasts import render_broadcast, render_report
+from handlers.broadcasts import Pace, render_broadcast, render_progress, render_report
 from handlers.phases import render_deadline_report, render_phase_start, render_reminder
 from models import Database, OutboxKind
-from services import accounts, broadcasts, outbox
+from services import accounts, broadcasts, outbox, progress
 from services.outbox import DueMessage
+from services.progress import Tally, Tracked
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,13 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=2)
 IDLE_POLL = 1.0  # seconds between looks at the table when nobody wakes the worker
+# Seconds between two edits of a progress message: often enough to see it move, well within
+# Telegram's one message (edits included) a second to a chat. The final figures may follow the
+# last edit sooner, after FINAL_AFTER, so that a short send is reported at once.
+PROGRESS_EVERY = 3.0
+FINAL_AFTER = 1.0
+# A progress message its handler has not sent by then (it crashed) is sent by the worker.
+UNSENT_AFTER = timedelta(seconds=30)
 
 
 class OutboxWorker:
@@ -38,11 +49,12 @@ class OutboxWorker:
         self,
         *,
         database: Database,
-        bot: Bot,
+        bot: ExtBot[Lane],
         texts: dict[str, Texts],
         default_language: str,
         default_timezone: str,
-        rate: float,
+        budget: TelegramBudget,
+        paid: bool,
         concurrency: int,
         clock: Callable[[], datetime],
         metrics: Metrics,
@@ -55,10 +67,12 @@ class OutboxWorker:
         self.concurrency = concurrency
         self.clock = clock
         self.metrics = metrics
-        self.pacer = Pacer(rate)
+        self.budget = budget
+        self.paid = paid  # bulk sends ask for Telegram's paid broadcasts
         self._slots = asyncio.Semaphore(concurrency)
         # Rows taken and not yet recorded: being sent, or sent and waiting for the recorder.
         self._in_flight: set[int] = set()
+        self._chats_in_flight: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
         self._sent: list[int] = []
         self._sent_waiting = asyncio.Event()
@@ -68,6 +82,10 @@ class OutboxWorker:
         # the recorder stop, or a send it could not see coming would go unrecorded.
         self._drained = False
         self._tasks: list[asyncio.Task[None]] = []
+        # Progress messages: the text last put in each, and (when, how many handled) then.
+        self._shown: dict[int, str] = {}
+        self._samples: dict[int, tuple[float, int]] = {}
+        self._next_look = 0.0
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -96,6 +114,7 @@ class OutboxWorker:
             try:
                 dispatched = await self._dispatch_due()
                 await self._report_finished()
+                await self._keep_progress()
             except Exception:
                 log.exception("outbox worker: a round failed; trying again shortly")
                 dispatched = False
@@ -121,16 +140,16 @@ class OutboxWorker:
         dispatched = False
         later: list[int] = []
         for message in batch:
-            if self._stopping or not self.pacer.chat_ready(message.chat_id):
+            if self._stopping or not self._chat_ready(message.chat_id):
                 later.append(message.id)  # its turn comes in a later round
                 continue
             await self._slots.acquire()
-            await self.pacer.take(message.chat_id)
             if self._stopping:  # asked to stop while waiting for a slot: send nothing new
                 self._slots.release()
                 later.append(message.id)
                 continue
             self._in_flight.add(message.id)
+            self._chats_in_flight.add(message.chat_id)
             task = asyncio.create_task(self._deliver(message))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
@@ -138,6 +157,11 @@ class OutboxWorker:
         if later:
             await self._unclaim(later)
         return dispatched
+
+    def _chat_ready(self, chat_id: int) -> bool:
+        """Whether a send to this chat would go without waiting for its own limit: a row whose
+        chat is not ready waits in the table, not in a slot that others could use."""
+        return chat_id not in self._chats_in_flight and self.budget.bulk_ready(chat_id)
 
     async def _unclaim(self, message_ids: list[int]) -> None:
         async with self.database.transaction() as session:
@@ -150,6 +174,8 @@ class OutboxWorker:
             # The row stays pending and is tried again: better twice than never.
             log.exception("outbox message %s: could not record its delivery", message.id)
             sent = False
+        finally:
+            self._chats_in_flight.discard(message.chat_id)
         if sent:
             # Its slot stays taken until the recorder has stored it: the rows that a crash can
             # send twice are those holding a slot, never more than `concurrency`.
@@ -188,13 +214,15 @@ class OutboxWorker:
         """Send one row; True once Telegram confirmed it, else its fate is already recorded."""
         text, buttons = self._render(message)
         try:
-            await self.bot.send_message(message.chat_id, str(text), reply_markup=buttons)
-        except RetryAfter as error:
-            retry = error.retry_after
-            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
-            log.warning("Telegram asked to wait %.0f s; the outbox pauses", seconds)
-            self.pacer.pause(seconds)  # the row stays pending, and is taken again after
-            self.metrics.throttled.inc()
+            await self.bot.send_message(
+                message.chat_id,
+                str(text),
+                reply_markup=buttons,
+                allow_paid_broadcast=self.paid or None,
+                rate_limit_args=Lane.BULK,
+            )
+        except RetryAfter:
+            # The budget paused every send; the row stays pending and is taken again after.
             await self._unclaim([message.id])
             return False
         except Forbidden as error:
@@ -281,7 +309,9 @@ class OutboxWorker:
             if organiser is not None:  # else they were forgotten: nobody to tell
                 try:
                     await self.bot.send_message(
-                        organiser, str(render_report(self.texts[language], report))
+                        organiser,
+                        str(render_report(self.texts[language], report)),
+                        rate_limit_args=Lane.BULK,
                     )
                 except TelegramError as error:
                     log.warning("report of broadcast %s not sent yet: %s", broadcast_id, error)
@@ -290,3 +320,73 @@ class OutboxWorker:
                 await outbox.mark_reported(
                     session=session, broadcast_id=broadcast_id, now=self.clock()
                 )
+
+    async def _keep_progress(self) -> None:
+        """Bring each organiser's progress message up to date, every PROGRESS_EVERY seconds;
+        the last edit gives the final figures."""
+        moment = time.monotonic()
+        if moment < self._next_look:
+            return
+        self._next_look = moment + FINAL_AFTER
+        async with self.database.reading() as session:
+            tracked = await progress.unfinished(
+                session=session, default_language=self.default_language
+            )
+        for item in tracked:
+            try:
+                await self._show_progress(item, moment)
+            except RetryAfter:
+                return  # the budget paused every send: the next round tries again
+            except TelegramError as error:
+                log.warning("progress message %s not brought up to date: %s", item.id, error)
+
+    async def _show_progress(self, item: Tracked, moment: float) -> None:
+        done = item.tally.pending == 0
+        last = self._samples.get(item.id)
+        if last is not None and moment - last[0] < (FINAL_AFTER if done else PROGRESS_EVERY):
+            return
+        texts = self.texts[item.language]
+        text = str(render_progress(texts, item.send, item.tally, self._pace(item, moment)))
+        if item.message_id is None:
+            if self.clock() - item.started_at < UNSENT_AFTER:
+                return  # its handler is about to send it
+            sent = await self.bot.send_message(item.chat_id, text, rate_limit_args=Lane.BULK)
+            async with self.database.transaction() as session:
+                await progress.shown(
+                    session=session, progress_id=item.id, message_id=sent.message_id
+                )
+        else:
+            # What the handler first showed, unless this worker has edited it since.
+            nothing_sent = Tally(pending=item.tally.recipients, sent=0, blocked=0, failed=0)
+            first = str(render_progress(texts, item.send, nothing_sent, None))
+            if text != self._shown.get(item.id, first):
+                await self._edit(item, text)
+        self._shown[item.id] = text
+        if done:
+            async with self.database.transaction() as session:
+                await progress.finish(session=session, tracked=item, now=self.clock())
+            self._shown.pop(item.id, None)
+            self._samples.pop(item.id, None)
+
+    async def _edit(self, item: Tracked, text: str) -> None:
+        try:
+            await self.bot.edit_message_text(
+                text, item.chat_id, item.message_id, rate_limit_args=Lane.BULK
+            )
+        except BadRequest as error:
+            if "message is not modified" in error.message.lower():
+                return  # it already says this (shown before a restart)
+            # Deleted by the organiser, say: nothing left to keep up to date.
+            log.warning("progress message %s can no longer be edited: %s", item.id, error)
+            async with self.database.transaction() as session:
+                await progress.finish(session=session, tracked=item, now=self.clock())
+
+    def _pace(self, item: Tracked, moment: float) -> Pace | None:
+        """The rate since the last look at this send, and the time left at that rate."""
+        handled = item.tally.handled
+        before = self._samples.get(item.id)
+        self._samples[item.id] = (moment, handled)
+        if before is None or moment <= before[0] or handled <= before[1]:
+            return None
+        per_second = (handled - before[1]) / (moment - before[0])
+        return Pace(per_second, timedelta(seconds=item.tally.pending / per_second))

@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import filters
 
@@ -116,17 +116,18 @@ class Call:
 
     async def reply(
         self, text: Markup, buttons: InlineKeyboardMarkup | None = None, *, protect: bool = False
-    ) -> None:
-        """Answer in the chat; the buttons go under the last page. `protect`: Telegram will
-        not let it be forwarded or saved (member lists, exports)."""
+    ) -> Message:
+        """Answer in the chat; the buttons go under the last page, which is returned.
+        `protect`: Telegram will not let it be forwarded or saved (member lists, exports)."""
         pages = paginate(text)
         for number, page in enumerate(pages, start=1):
-            await self.context.bot.send_message(
+            sent = await self.context.bot.send_message(
                 self.chat_id,
                 page,
                 reply_markup=buttons if number == len(pages) else None,
                 protect_content=protect,
             )
+        return sent
 
     async def edit(self, text: Markup) -> None:
         """Replace the message a button was on (and its buttons), so it cannot be tapped again."""

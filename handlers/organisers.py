@@ -8,9 +8,11 @@ from telegram.ext import CommandHandler
 from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES
+from handlers.broadcasts import show_progress
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from services import appeals, invites, translations
+from services.progress import BulkSend
 
 TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -175,18 +177,17 @@ async def publish(call: Call) -> None:
     appeal_id = call.sole_number()
     async with call.transaction() as session:
         published = await appeals.publish_appeal(
-            session=session, appeal_id=appeal_id, now=call.now(), actor_id=call.caller.telegram_id
+            session=session,
+            appeal_id=appeal_id,
+            now=call.now(),
+            actor_id=call.caller.telegram_id,
+            progress_chat_id=call.chat_id,
         )
     call.context.resources.wake_outbox()
-    await call.reply(
-        call.texts.tn(
-            "Appeal #{id} “{title}” is open for signatures; it is announced to {n} member.",
-            "Appeal #{id} “{title}” is open for signatures; it is announced to {n} members.",
-            published.announced_to,
-            id=appeal_id,
-            title=published.title,
-        )
-    )
+    assert published.progress_id is not None
+    send = BulkSend(appeal_id=appeal_id, appeal_title=published.title)
+    # The answer is the announcement's progress message, kept up to date as it goes out.
+    await show_progress(call, published.progress_id, send, published.announced_to)
 
 
 @command("close", usage=N_("/close ID"))

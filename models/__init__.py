@@ -34,6 +34,7 @@ from models.outbox import (  # noqa: E402
     Delivery,
     OutboxKind,
     OutboxMessage,
+    ProgressMessage,
 )
 from models.phase import Occasion, Phase, Reminder  # noqa: E402
 
@@ -61,6 +62,7 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "Phase",
+    "ProgressMessage",
     "Reminder",
     "RequestState",
     "Signature",

@@ -78,3 +78,20 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
     # What a reminder or report is about (appeal ids and titles, times), fixed when queued.
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ProgressMessage(SQLModel, table=True):
+    """A message in an organiser's chat that shows how far a bulk send has gone: a broadcast,
+    or the announcement of an appeal. The outbox worker edits it until nothing is pending."""
+
+    __tablename__ = "progress_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
+    appeal_id: int | None = Field(default=None, foreign_key="appeal.id")  # its announcement
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # None until the handler has sent it; if it never does (a crash), the worker sends it.
+    message_id: int | None = None
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    # Set with the last edit, the final figures: then it is edited no more.
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -20,7 +20,8 @@ from models import (
 )
 from models.appeal import TITLE_MAX
 from models.database import storable, stored_id
-from services import audit, outbox
+from services import audit, outbox, progress
+from services.progress import BulkSend
 from services.errors import (
     AppealClosed,
     AppealNotFound,
@@ -190,12 +191,20 @@ class Published:
     title: str
     # Subscribed contacts the announcement was queued for.
     announced_to: int
+    # The progress message to send the organiser (services/progress.py), when one was asked.
+    progress_id: int | None = None
 
 
 async def publish_appeal(
-    *, session: AsyncSession, appeal_id: int, now: datetime, actor_id: int | None = None
+    *,
+    session: AsyncSession,
+    appeal_id: int,
+    now: datetime,
+    actor_id: int | None = None,
+    progress_chat_id: int | None = None,
 ) -> Published:
-    """Open a draft for signatures, and queue its announcement in the same transaction."""
+    """Open a draft for signatures, and queue its announcement in the same transaction; with
+    `progress_chat_id`, its progress is to be shown in that chat."""
     appeal = await find_appeal(
         session=session, appeal_id=appeal_id, include_drafts=True, lock="update"
     )
@@ -214,7 +223,15 @@ async def publish_appeal(
         object=f"appeal:{appeal_id}",
         now=now,
     )
-    return Published(appeal_id, appeal.title, announced)
+    progress_id = None
+    if progress_chat_id is not None:
+        progress_id = await progress.track(
+            session=session,
+            chat_id=progress_chat_id,
+            send=BulkSend(appeal_id=appeal_id, appeal_title=appeal.title),
+            now=now,
+        )
+    return Published(appeal_id, appeal.title, announced, progress_id)
 
 
 async def close_appeal(

@@ -1,16 +1,16 @@
 """Broadcasts: an organiser's alert, previewed, then queued in the outbox for every member."""
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Broadcast, BroadcastState, Delivery, OutboxKind, OutboxMessage
+from models import Broadcast, BroadcastState, OutboxKind
 from models.database import storable
-from services import audit, outbox
+from services import audit, outbox, progress
+from services.progress import BulkSend
 from services.errors import (
     BroadcastAlreadyQueued,
     BroadcastCancelled,
@@ -88,6 +88,30 @@ async def queue_broadcast(
     return recipients
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A broadcast queued on its organiser's Send."""
+
+    recipients: int
+    text: str
+    progress_id: int  # the progress message to send the organiser (services/progress.py)
+
+
+async def send_broadcast(
+    *, session: AsyncSession, broadcast_id: int, organiser_id: int, chat_id: int, now: datetime
+) -> Sent:
+    """The organiser's Send: queue the broadcast, its progress to be shown in their chat."""
+    recipients = await queue_broadcast(
+        session=session, broadcast_id=broadcast_id, now=now, actor_id=organiser_id
+    )
+    broadcast = await session.get(Broadcast, broadcast_id)
+    assert broadcast is not None
+    progress_id = await progress.track(
+        session=session, chat_id=chat_id, send=BulkSend(broadcast_id=broadcast_id), now=now
+    )
+    return Sent(recipients, broadcast.text, progress_id)
+
+
 async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int) -> None:
     moved = await session.exec(
         update(Broadcast)
@@ -103,27 +127,17 @@ async def delivery_report(*, session: AsyncSession, broadcast_id: int) -> Delive
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise BroadcastNotFound(broadcast_id=broadcast_id)
-    counts: Counter[Delivery] = Counter()
-    reasons: Counter[str] = Counter()
-    rows = await session.exec(
-        select(OutboxMessage.delivery, OutboxMessage.error, func.count())
-        .where(col(OutboxMessage.broadcast_id) == broadcast_id)
-        .group_by(col(OutboxMessage.delivery), col(OutboxMessage.error))
-    )
-    for delivery, error, n in rows:
-        counts[Delivery(delivery)] += n
-        if delivery == Delivery.FAILED and error:
-            reasons[error] += n
+    counted = await progress.tally(session=session, broadcast_id=broadcast_id)
     return DeliveryReport(
         broadcast_id=broadcast_id,
         organiser_id=broadcast.created_by,
         state=broadcast.state,
         recipients=broadcast.recipients,
-        pending=counts[Delivery.PENDING],
-        sent=counts[Delivery.SENT],
-        blocked=counts[Delivery.BLOCKED],
-        failed=counts[Delivery.FAILED],
-        reasons=dict(reasons.most_common()),
+        pending=counted.pending,
+        sent=counted.sent,
+        blocked=counted.blocked,
+        failed=counted.failed,
+        reasons=counted.reasons,
     )
 
 

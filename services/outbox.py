@@ -24,6 +24,7 @@ from models import (
     Delivery,
     OutboxKind,
     OutboxMessage,
+    ProgressMessage,
 )
 from models.database import stored_id
 from models.utc import UTCDateTime
@@ -348,10 +349,17 @@ async def finished_broadcasts(*, session: AsyncSession) -> list[int]:
         )
         .exists()
     )
+    # Those with a progress message get their final figures there (services/progress.py).
+    tracked = (
+        select(ProgressMessage.id)
+        .where(col(ProgressMessage.broadcast_id) == col(Broadcast.id))
+        .exists()
+    )
     query = select(Broadcast.id).where(
         col(Broadcast.state) == BroadcastState.QUEUED,
         col(Broadcast.reported_at).is_(None),
         ~pending,
+        ~tracked,
     )
     return [stored_id(broadcast_id) for broadcast_id in await session.exec(query)]
 

@@ -26,6 +26,7 @@ from models import (
     Organisation,
     OutboxMessage,
     Phase,
+    ProgressMessage,
     Signature,
 )
 from models.utc import utcnow
@@ -46,6 +47,7 @@ ERASED_ROWS: tuple[Column[Any], ...] = (
     _column(Account, "telegram_id"),
     _column(OutboxMessage, "recipient_id"),
     _column(OutboxMessage, "chat_id"),  # a private chat's id is its person's id
+    _column(ProgressMessage, "chat_id"),
     _column(JoinRequest, "telegram_id"),
     _column(JoinRequest, "pending_for"),
     # Their audit entries stay, under a pseudonym that no longer leads to them.

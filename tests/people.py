@@ -46,6 +46,14 @@ class Someone:
             await self.api.wait_for_edit(message, edits)
         return message.text
 
+    async def sees_it_end(self, message: SentMessage, heading: str, timeout: float = 60) -> str:
+        """The text of a message the bot keeps editing (a progress message), once it starts
+        with `heading`."""
+        async with asyncio.timeout(timeout):
+            while not message.text.startswith(heading):
+                await self.api.wait_for_edit(message, message.edits)
+        return message.text
+
     def inbox(self) -> list[SentMessage]:
         return self.api.messages(self.user_id)
 

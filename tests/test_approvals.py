@@ -134,10 +134,12 @@ async def test_with_one_approval_the_other_organisers_are_told(
 ) -> None:
     await contact_of(api, organiser, "Memorial", 2001)
     await organiser.says(f"/broadcast {ALERT}")
-    queued = await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
-    assert queued.startswith("Broadcast #1 queued for 1 recipient.")
+    sent = await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
+    assert sent.startswith("Broadcast #1:\n\n📣 From the coalition's organisers")
     assert (await second.next_message()).text == "Olena (id 1000) queued broadcast #1 to 1 member."
-    assert (await organiser.next_message()).text.startswith("Broadcast #1 is done.")
+    progress = await organiser.next_message()
+    assert progress.text.startswith("Broadcast #1 is going out to 1 recipient.")
+    await organiser.sees_it_end(progress, "Broadcast #1 is done.")
 
     assert await organiser.says("/promote 3001") == "3001 is now an organiser."
     assert (await second.next_message()).text == "Olena (id 1000) promoted 3001 to organiser."

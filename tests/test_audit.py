@@ -33,7 +33,7 @@ async def story(api: LocalBotApi, organiser: Someone) -> Someone:
     await organiser.says("/broadcast Hold on.")
     await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
     await irina.next_message()  # the broadcast
-    assert (await organiser.next_message()).text.startswith("Broadcast #1 is done")
+    await organiser.sees_it_end(await organiser.next_message(), "Broadcast #1 is done")
     await organiser.says(f"/close {appeal_id}")
     return irina
 

@@ -36,23 +36,25 @@ async def test_a_broadcast_reaches_each_subscribed_member_once_and_is_reported(
     async with database.transaction() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []  # nothing before Send
 
-    queued = await organiser.press_and_read_edit(preview, "Send")
-    assert queued == (
-        "Broadcast #1 queued for 2 recipients. You will get a report when it is done."
-    )
-    assert preview.buttons() == []  # the buttons are gone: no second tap
+    sent = await organiser.press_and_read_edit(preview, "Send")
+    # The alert stays in the chat as the members see it; the buttons are gone: no second tap.
+    assert sent == "Broadcast #1:\n\n📣 From the coalition's organisers\n\n" + ALERT
+    assert preview.buttons() == []
+    progress = await organiser.next_message()
+    assert progress.text.startswith("Broadcast #1 is going out to 2 recipients.")
 
     alert = await irina.next_message()
     assert alert.text == "📣 From the coalition's organisers\n\n" + ALERT
     assert (await taras.next_message()).text.startswith("📣 Від організаторів коаліції")
-    report = await organiser.next_message()
-    assert report.text == "Broadcast #1 is done.\nDelivered: 2\nBlocked the bot: 0\nFailed: 0"
+    # The progress message becomes the report once nothing is pending.
+    report = await organiser.sees_it_end(progress, "Broadcast #1 is done.")
+    assert report == "Broadcast #1 is done.\nDelivered: 2\nBlocked the bot: 0\nFailed: 0"
 
     await outbox_settled(database)
     assert [m.text for m in irina.inbox()].count(alert.text) == 1
     assert len(quiet.inbox()) == 2  # joined, unsubscribed: no alert
     assert stranger.inbox() == []
-    assert await organiser.says("/delivery 1") == report.text
+    assert await organiser.says("/delivery 1") == report
 
 
 async def test_cancel_sends_nothing_and_a_second_tap_is_refused(
@@ -72,12 +74,16 @@ async def test_cancel_sends_nothing_and_a_second_tap_is_refused(
     second = organiser.inbox()[-1]
     organiser.press(second, "Send")
     organiser.press(second, "Send")  # a double tap, before the buttons disappear
-    # The refusal of the second tap and the report of the first come in either order.
-    answers = {(await organiser.next_message()).text for _ in range(2)}
-    assert answers == {
-        "Broadcast #2 is already queued: it goes out once. /delivery 2 shows how far it has gone.",
-        "Broadcast #2 is done.\nDelivered: 1\nBlocked the bot: 0\nFailed: 0",
-    }
+    # The refusal of the second tap and the progress of the first come in either order.
+    answers = [await organiser.next_message() for _ in range(2)]
+    [refusal] = [m for m in answers if "already queued" in m.text]
+    assert refusal.text == (
+        "Broadcast #2 is already queued: it goes out once. /delivery 2 shows how far it has gone."
+    )
+    [progress] = [m for m in answers if m is not refusal]
+    assert await organiser.sees_it_end(progress, "Broadcast #2 is done.") == (
+        "Broadcast #2 is done.\nDelivered: 1\nBlocked the bot: 0\nFailed: 0"
+    )
     await outbox_settled(database)
     assert [m.text for m in member.inbox()][1:] == [
         "📣 From the coalition's organisers\n\nThis one."
@@ -121,7 +127,8 @@ async def test_the_engine_keeps_to_telegram_limits_and_loses_nothing(
 
     await organiser.says("/broadcast Urgent: detainee transferred.")
     await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
-    report = (await organiser.next_message()).text  # sent only once nothing is pending
+    progress = await organiser.next_message()
+    report = await organiser.sees_it_end(progress, "Broadcast #1 is done.")
 
     assert api.limits.throttled > 0, "the test did not reach Telegram's limit"
     expected = "📣 From the coalition's organisers\n\nUrgent: detainee transferred."

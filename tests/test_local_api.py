@@ -41,7 +41,7 @@ def refused(response: httpx.Response, code: int) -> str:
     """The description of a refused call, checked to be in Telegram's error format."""
     body = response.json()
     assert response.status_code == code, body
-    assert set(body) == {"ok", "error_code", "description"}
+    assert set(body) - {"parameters"} == {"ok", "error_code", "description"}
     assert body["ok"] is False
     assert body["error_code"] == code
     description = body["description"]
@@ -467,3 +467,52 @@ async def test_editing_a_message_that_does_not_exist_is_refused(
         "editMessageText", json={"chat_id": irina.user_id, "message_id": 999, "text": "?"}
     )
     assert refused(response, 400) == "Bad Request: message to edit not found"
+
+
+# Flood limits ----------------------------------------------------------------------------
+
+
+async def test_beyond_thirty_a_second_only_paid_broadcasts_are_accepted(
+    api: LocalBotApi, client: httpx.AsyncClient
+) -> None:
+    people = [api.meet(3000 + n, f"Contact {n}") for n in range(60)]
+    api.limits.overall_rate = 30
+    api.limits.paid_rate = 1000
+    for person in people[:30]:
+        await send(client, person.user_id, "…")
+
+    unpaid = await client.post("sendMessage", json={"chat_id": people[30].user_id, "text": "…"})
+    assert refused(unpaid, 429).startswith("Too Many Requests: retry after")
+    assert unpaid.json()["parameters"]["retry_after"] >= 1
+    for person in people[30:]:  # paid broadcasts have an allowance of their own
+        await send(client, person.user_id, "…", allow_paid_broadcast=True)
+    assert [m.paid for p in people for m in api.messages(p.user_id)] == [False] * 30 + [True] * 30
+
+
+async def test_a_chat_takes_a_short_burst_then_one_a_second(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    api.limits.per_chat_interval = 1.0
+    api.limits.per_chat_burst = 3
+    for _ in range(3):
+        await send(client, irina.user_id, "…")
+
+    fourth = await client.post("sendMessage", json={"chat_id": irina.user_id, "text": "…"})
+
+    assert refused(fourth, 429).startswith("Too Many Requests")
+    assert api.limits.throttled == 1
+
+
+async def test_edits_count_against_a_chats_limit(
+    api: LocalBotApi, client: httpx.AsyncClient, irina: Person
+) -> None:
+    api.limits.per_chat_interval = 1.0
+    sent = await send(client, irina.user_id, "Appel ouvert")
+
+    edit = await client.post(
+        "editMessageText",
+        json={"chat_id": irina.user_id, "message_id": sent["message_id"], "text": "Appel clos"},
+    )
+
+    assert refused(edit, 429).startswith("Too Many Requests")
+    assert api.messages(irina.user_id)[0].text == "Appel ouvert"  # refused: unchanged

@@ -29,6 +29,7 @@ async def start_bot(api: LocalBotApi, database_url: str, cwd: Path) -> asyncio.s
             ORGANISER_IDS=str(ORGANISER_ID),
             DATABASE_URL=database_url,
             BROADCAST_RATE="400",
+            PAID_BROADCASTS="true",
             BROADCAST_CONCURRENCY=str(CONCURRENCY),
         ),
         stdout=asyncio.subprocess.DEVNULL,

@@ -49,6 +49,7 @@ async def start_replica(
             ORGANISER_IDS=str(ORGANISER_ID),
             DATABASE_URL=database_url,
             BROADCAST_RATE=str(RATE),
+            PAID_BROADCASTS="true",
             BROADCAST_CONCURRENCY=str(CONCURRENCY),
             REMINDER_OFFSETS="1m",
         ),
@@ -92,8 +93,9 @@ async def test_the_other_replica_takes_over_when_the_leader_dies(
         await appeals.publish_appeal(session=session, appeal_id=stored_id(appeal.id), now=now)
     recipients = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
     api.meet(ORGANISER_ID, "Olena")
-    # Telegram's limit for this bot is the outbox's rate: both replicas together must keep it.
-    api.limits = Limits(overall_rate=RATE)
+    # Telegram's limit for this bot's paid broadcasts is the outbox's rate: both replicas
+    # together must keep it.
+    api.limits = Limits(paid_rate=RATE)
 
     def received(person: Person, words: str) -> int:
         return sum(words in message.text for message in api.messages(person.user_id))

@@ -20,6 +20,8 @@ class SentMessage:
     edits: int = 0
     # When the server accepted it (monotonic seconds), to measure send rates.
     accepted_at: float = 0.0
+    # Whether it was sent as a paid broadcast (allow_paid_broadcast).
+    paid: bool = False
 
     def buttons(self) -> list[Json]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

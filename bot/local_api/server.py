@@ -289,9 +289,11 @@ class LocalBotApi:
             raise ApiError(400, "Bad Request: chat not found")
         return chat_id
 
-    async def _record(self, message: SentMessage) -> Json:
+    async def _record(self, message: SentMessage, params: Json) -> Json:
         now = time.monotonic()
-        self.limits.admit(message.chat_id, now)
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True")
+        self.limits.admit(message.chat_id, now, paid=paid)
+        message.paid = paid
         message.accepted_at = now
         chat = self._chat(message.chat_id)
         async with chat.changed:
@@ -321,7 +323,8 @@ class LocalBotApi:
                 source=source,
                 parse_mode=parse_mode,
                 reply_markup=params.get("reply_markup"),
-            )
+            ),
+            params,
         )
 
     async def _send_document(self, params: Json) -> Json:
@@ -342,7 +345,8 @@ class LocalBotApi:
                 parse_mode=parse_mode,
                 reply_markup=params.get("reply_markup"),
                 document=document,
-            )
+            ),
+            params,
         )
 
     def _find(self, params: Json) -> SentMessage:
@@ -361,12 +365,15 @@ class LocalBotApi:
         new_markup = params.get("reply_markup")
         if shown == message.text and new_markup == message.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")
+        # Telegram counts edits against the same flood limits as new messages.
+        self.limits.count(message.chat_id, time.monotonic())
         message.text, message.source, message.parse_mode = shown, source, parse_mode
         message.reply_markup = new_markup
         return await self._edited(message)
 
     async def _edit_reply_markup(self, params: Json) -> Json:
         message = self._find(params)
+        self.limits.count(message.chat_id, time.monotonic())
         message.reply_markup = params.get("reply_markup")
         return await self._edited(message)
 
