@@ -35,6 +35,7 @@ from services import appeals
 ORGANISER_ID = 1000
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
 ANSWER_TIMEOUT = 60
+ANNOUNCEMENT_TIMEOUT = 300  # the last of 2,000 contacts at 25 a second: 80 s
 
 
 async def draft_for(database: Database, contacts: int) -> list[int]:
@@ -61,7 +62,7 @@ class Storm:
         self.problems: list[str] = []
 
     async def _message(self, person: Person, index: int) -> SentMessage:
-        async with asyncio.timeout(ANSWER_TIMEOUT):
+        async with asyncio.timeout(ANNOUNCEMENT_TIMEOUT if index == 0 else ANSWER_TIMEOUT):
             return await self.api.wait_for_message(person.user_id, index)
 
     async def tap(self, person: Person) -> None:

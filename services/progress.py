@@ -59,9 +59,7 @@ class Tracked:
     tally: Tally
 
 
-async def track(
-    *, session: AsyncSession, chat_id: int, send: BulkSend, now: datetime
-) -> int:
+async def track(*, session: AsyncSession, chat_id: int, send: BulkSend, now: datetime) -> int:
     """In the transaction that queues the send: its progress is to be shown in this chat.
     Returns the progress message's number, for `shown` once it is sent."""
     assert (send.broadcast_id is None) != (send.appeal_id is None), "a broadcast or an appeal"

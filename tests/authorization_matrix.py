@@ -295,7 +295,7 @@ MATRIX = [
         "/publish 2",
         Allowed(
             f"Appeal #2 “{DRAFT_TITLE}” is open for signatures; it is announced to 2 members.",
-            changes("appeal", "outbox", "audit_entry"),
+            changes("appeal", "outbox", "audit_entry", "progress_message"),
         ),
     ),
     organisers_only(

@@ -48,9 +48,9 @@ class Someone:
 
     async def sees_it_end(self, message: SentMessage, heading: str, timeout: float = 60) -> str:
         """The text of a message the bot keeps editing (a progress message), once it starts
-        with `heading`."""
+        with `heading` and says nothing is still to send."""
         async with asyncio.timeout(timeout):
-            while not message.text.startswith(heading):
+            while not message.text.startswith(heading) or "Still to send" in message.text:
                 await self.api.wait_for_edit(message, message.edits)
         return message.text
 

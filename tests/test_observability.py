@@ -172,7 +172,7 @@ async def test_metrics_count_what_the_outbox_sent_throttled_blocked_and_failed(
 
     await organiser.says(f"/broadcast {ALERT}")
     await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
-    report = (await organiser.next_message()).text
+    report = await organiser.sees_it_end(await organiser.next_message(), "Broadcast #1 is done.")
     assert report == "Broadcast #1 is done.\nDelivered: 11\nBlocked the bot: 1\nFailed: 0"
     resources: Resources = running_bot.bot_data[RESOURCES_KEY]
     await queue_for(database, {UNKNOWN_CHAT}, resources.clock())

@@ -1,0 +1,153 @@
+"""One Telegram budget, end to end: an announcement goes out while its first readers sign and ask,
+on the project's Bot API server with Telegram's limits on; paid broadcasts; the progress message."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from sqlmodel import col, func, select
+
+from bot.application import build_application
+from bot.config import Settings
+from bot.local_api import LocalBotApi
+from bot.local_api.chat import Person
+from bot.sandbox.clock import MovableClock
+from bot.serving import serving
+from models import Account, Contact, Database, Organisation, Signature
+from models.organisation import name_key
+from services import appeals
+from tests.conftest import ORGANISER_ID
+from tests.people import Someone
+
+FIRST_CONTACT = 20_000
+ANNOUNCED = "New appeal #1"
+
+
+async def organisations_with_a_contact_each(database: Database, count: int) -> range:
+    """`count` member organisations, one subscribed contact each, and a draft appeal #1."""
+    ids = range(FIRST_CONTACT, FIRST_CONTACT + count)
+    async with database.transaction() as session:
+        for user_id in ids:
+            name = f"Human Rights Group {user_id}"
+            organisation = Organisation(name=name, name_key=name_key(name))
+            session.add(organisation)
+            await session.flush()
+            assert organisation.id is not None
+            session.add(Account(telegram_id=user_id, language="en"))
+            session.add(Contact(telegram_id=user_id, organisation_id=organisation.id))
+        await appeals.create_appeal(
+            session=session,
+            title="Free the detainees",
+            text="Your Excellencies,\nWe call on you to act.",
+            organiser_id=ORGANISER_ID,
+        )
+    return ids
+
+
+def telegrams_limits(api: LocalBotApi) -> None:
+    api.limits.overall_rate = 30
+    api.limits.per_chat_interval = 1.0
+    api.limits.per_chat_burst = 3
+
+
+StartBot = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+async def start_bot(settings: Settings, clock: MovableClock) -> AsyncIterator[StartBot]:
+    """Serve the bot with settings of the test's choosing: `await start_bot(**changes)`."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**changes: object) -> None:
+            app = build_application(settings.model_copy(update=changes), clock=clock)
+            await stack.enter_async_context(serving(app))
+
+        yield start
+
+
+async def signs_on_arrival(api: LocalBotApi, person: Person) -> str:
+    """Taps Co-sign as soon as the announcement arrives, then Confirm; what the bot answered."""
+    announcement = await api.wait_for_message(person.user_id, 0)
+    api.push_callback(person, announcement, "cosign:1")
+    question = await api.wait_for_message(person.user_id, 1)
+    api.push_callback(person, question, "cosign-confirm:1")
+    await api.wait_for_edit(question, 0)
+    return question.text
+
+
+async def asks_on_arrival(api: LocalBotApi, person: Person) -> str:
+    await api.wait_for_message(person.user_id, 0)
+    api.push_message(person, "/status 1")
+    return (await api.wait_for_message(person.user_id, 1)).text
+
+
+async def test_answers_arrive_during_an_announcement_and_telegram_refuses_nothing(
+    api: LocalBotApi, database: Database, start_bot: StartBot
+) -> None:
+    ids = await organisations_with_a_contact_each(database, 200)
+    people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
+    telegrams_limits(api)
+    await start_bot()
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+    signers, askers = people[::10], people[5::20]
+
+    progress_text = await organiser.says("/publish 1")
+    async with asyncio.timeout(90):
+        signed, asked = await asyncio.gather(
+            asyncio.gather(*(signs_on_arrival(api, p) for p in signers)),
+            asyncio.gather(*(asks_on_arrival(api, p) for p in askers)),
+        )
+    progress = organiser.inbox()[-1]
+    final = await organiser.sees_it_end(progress, "Appeal #1", timeout=90)
+
+    assert api.limits.throttled == 0, "Telegram answered 429"
+    assert api.refused == []
+    assert all(text.startswith("Human Rights Group") and "co-signed" in text for text in signed)
+    assert all(text.startswith("#1 Free the detainees") for text in asked)
+    for person in people:  # everyone reached once; the answering got each answer once
+        texts = [m.text for m in api.messages(person.user_id)]
+        assert sum(t.startswith(ANNOUNCED) for t in texts) == 1
+        assert len(texts) == (2 if person in signers or person in askers else 1)
+    async with database.transaction() as session:
+        count = (
+            await session.exec(
+                select(func.count()).select_from(Signature).where(col(Signature.appeal_id) == 1)
+            )
+        ).one()
+    assert count == len(signers)
+    # The progress message moved while the announcement went out, then gave the final figures.
+    assert progress_text.startswith("Appeal #1 “Free the detainees” is open for signatures")
+    assert "░" in progress_text
+    edits = [
+        params["text"]
+        for method, params in api.calls
+        if method == "editMessageText" and int(params["message_id"]) == progress.message_id
+    ]
+    assert any("▓" in text and "Still to send" in text for text in edits), edits
+    assert final == (
+        "Appeal #1 “Free the detainees” is open for signatures; it is announced to 200 members.\n"
+        "Delivered: 200\nBlocked the bot: 0\nFailed: 0"
+    )
+
+
+async def test_paid_broadcasts_go_faster_than_thirty_a_second_and_none_is_refused(
+    api: LocalBotApi, database: Database, start_bot: StartBot
+) -> None:
+    ids = await organisations_with_a_contact_each(database, 150)
+    people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
+    telegrams_limits(api)  # 30 a second, unless a send carries allow_paid_broadcast
+    await start_bot(broadcast_rate=100, paid_broadcasts=True)
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+
+    await organiser.says("/publish 1")
+    async with asyncio.timeout(60):
+        await asyncio.gather(*(api.wait_for_message(p.user_id, 0) for p in people))
+
+    announcements = [api.messages(p.user_id)[0] for p in people]
+    assert all(m.paid for m in announcements)
+    times = sorted(m.accepted_at for m in announcements)
+    assert (len(times) - 1) / (times[-1] - times[0]) > 30  # beyond the unpaid allowance
+    assert api.limits.throttled == 0
+    assert api.refused == []
+    assert not organiser.inbox()[0].paid  # answers are never paid for
