@@ -40,7 +40,7 @@ class Metrics:
         )
         self.throttled = Counter(
             "coalition_telegram_429_total",
-            "Outbox sends Telegram refused with 429 (the outbox then paused as told).",
+            "Requests Telegram refused with 429 (everything the bot sends then paused as told).",
             registry=self.registry,
         )
         self.blocked = Counter(
