@@ -117,11 +117,6 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         """Whether a bulk send to this chat could go now as far as the chat's own limit goes."""
         return self._chat_wait(Lane.BULK, chat_id, self._clock()) <= EPSILON
 
-    @property
-    def paused_for(self) -> float:
-        """Seconds left of a pause Telegram asked for (0 when none)."""
-        return max(0.0, self._paused_until - self._clock())
-
     # The extension point ---------------------------------------------------------------
 
     async def process_request(
@@ -141,7 +136,7 @@ class TelegramBudget(BaseRateLimiter[Lane]):
             if chat_id is None:  # not a message (a callback's answer, the menu): only pauses
                 await self._wait_out_pause()
             else:
-                await self._acquire(_Request(lane, chat_id, paid, self._future()))
+                await self._acquire(lane, chat_id, paid)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -164,14 +159,12 @@ class TelegramBudget(BaseRateLimiter[Lane]):
 
     # Granting --------------------------------------------------------------------------
 
-    def _future(self) -> asyncio.Future[None]:
-        return asyncio.get_running_loop().create_future()
-
     async def _wait_out_pause(self) -> None:
         while (left := self._paused_until - self._clock()) > EPSILON:
             await self._sleep(left)
 
-    async def _acquire(self, request: _Request) -> None:
+    async def _acquire(self, lane: Lane, chat_id: int | str, paid: bool) -> None:
+        request = _Request(lane, chat_id, paid, asyncio.get_running_loop().create_future())
         now = self._clock()
         if not self._answers and not self._bulk and self._wait(request, now) <= EPSILON:
             self._take(request, now)  # nobody waits and there is room: no loop involved

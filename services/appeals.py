@@ -21,7 +21,6 @@ from models import (
 from models.appeal import TITLE_MAX
 from models.database import storable, stored_id
 from services import audit, outbox, progress
-from services.progress import BulkSend
 from services.errors import (
     AppealClosed,
     AppealNotFound,
@@ -29,6 +28,7 @@ from services.errors import (
     AppealTextMissing,
     AppealTitleInvalid,
 )
+from services.progress import BulkSend
 
 # How find_appeal holds the appeal's row until commit.
 RowLock = Literal["share", "update"]

@@ -10,13 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Broadcast, BroadcastState, OutboxKind
 from models.database import storable
 from services import audit, outbox, progress
-from services.progress import BulkSend
 from services.errors import (
     BroadcastAlreadyQueued,
     BroadcastCancelled,
     BroadcastNotFound,
     BroadcastTextInvalid,
 )
+from services.progress import BulkSend
 
 # Room is left for the heading each recipient sees above the organiser's text.
 TEXT_MAX = 3800

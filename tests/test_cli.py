@@ -70,6 +70,21 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
         ),
         ("BOT_TIMEZONE", "Mars/Olympus", "BOT_TIMEZONE: 'Mars/Olympus' is not a time zone"),
         ("BROADCAST_RATE", "5000", "BROADCAST_RATE: Input should be less than or equal to 1000"),
+        # Beyond Telegram's 30 a second only paid broadcasts go, and they cost Stars: asked
+        # for by name, never slow in silence.
+        (
+            "BROADCAST_RATE",
+            "100",
+            "BROADCAST_RATE: above MESSAGE_RATE (30) only with PAID_BROADCASTS=true "
+            "(Telegram's paid broadcasts)",
+        ),
+        (
+            "PAID_BROADCASTS",
+            "true",
+            "PAID_BROADCASTS: only with BROADCAST_RATE above 30 "
+            "(below it paid delivery costs Telegram Stars and gains nothing)",
+        ),
+        ("MESSAGE_RATE", "40", "MESSAGE_RATE: Input should be less than or equal to 30"),
     ],
 )
 def test_an_invalid_setting_is_named_in_one_line(

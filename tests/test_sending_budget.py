@@ -4,7 +4,9 @@ on the project's Bot API server with Telegram's limits on; paid broadcasts; the 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import col, func, select
 
@@ -16,9 +18,12 @@ from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Account, Contact, Database, Organisation, Signature
 from models.organisation import name_key
-from services import appeals
+from models.utc import utcnow
+from services import appeals, progress
+from services.progress import BulkSend
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
+from tests.stories import broadcast_queued_to
 
 FIRST_CONTACT = 20_000
 ANNOUNCED = "New appeal #1"
@@ -151,3 +156,39 @@ async def test_paid_broadcasts_go_faster_than_thirty_a_second_and_none_is_refuse
     assert api.limits.throttled == 0
     assert api.refused == []
     assert not organiser.inbox()[0].paid  # answers are never paid for
+
+
+@pytest.mark.parametrize("sent_before_the_crash", [True, False])
+async def test_a_progress_message_left_by_a_stopped_bot_is_finished_by_the_next(
+    api: LocalBotApi, database: Database, start_bot: StartBot, sent_before_the_crash: bool
+) -> None:
+    # A bot queued a broadcast to 30 and stopped: either after sending its progress message,
+    # or (a crash) before; the new process has only the database to go on.
+    ids = await broadcast_queued_to(database, 30, "Vigil tonight.", organiser_id=ORGANISER_ID)
+    for user_id in ids:
+        api.meet(user_id, f"Contact {user_id}")
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+    message_id = None
+    if sent_before_the_crash:
+        async with httpx.AsyncClient(base_url=f"{api.url}/bot{api.token}/") as client:
+            sent = await client.post("sendMessage", json={"chat_id": ORGANISER_ID, "text": "…"})
+        message_id = sent.json()["result"]["message_id"]
+    async with database.transaction() as session:
+        progress_id = await progress.track(
+            session=session,
+            chat_id=ORGANISER_ID,
+            send=BulkSend(broadcast_id=1),
+            now=utcnow() - timedelta(minutes=1),
+        )
+        if message_id is not None:
+            await progress.shown(session=session, progress_id=progress_id, message_id=message_id)
+
+    await start_bot()
+    shown = await organiser.next_message()
+    report = await organiser.sees_it_end(shown, "Broadcast #1 is done.")
+
+    assert report == "Broadcast #1 is done.\nDelivered: 30\nBlocked the bot: 0\nFailed: 0"
+    assert (shown.message_id == message_id) is sent_before_the_crash
+    await asyncio.sleep(1.5)  # a report sent as well would arrive within the worker's round
+    assert len(organiser.inbox()) == 1
+    assert api.refused == []
