@@ -89,6 +89,7 @@ def build_application(
     budget = TelegramBudget(
         overall_rate=settings.message_rate,
         bulk_rate=settings.broadcast_rate,
+        chat_burst=settings.chat_burst,
         on_throttled=metrics.throttled.inc,
     )
 

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 # A margin on Telegram's windows: a request leaves here a little before it arrives there.
 WINDOW = 1.02
 PER_CHAT_INTERVAL = 1.02
-# Messages Telegram lets through to one private chat at once before its one a second applies:
-# a tap's answer right after an announcement to the same person.
+# Messages Telegram lets through to one private chat at once before its one a second applies
+# (a tap's answer right after an announcement to the same person), unless CHAT_BURST says.
 CHAT_BURST = 3
 GROUP_RATE = 20
 GROUP_WINDOW = 61.0
@@ -68,9 +68,10 @@ class _Chat:
 
     tokens: float
     last: float
+    burst: int
 
     def tokens_at(self, now: float) -> float:
-        return min(CHAT_BURST, self.tokens + (now - self.last) / PER_CHAT_INTERVAL)
+        return min(self.burst, self.tokens + (now - self.last) / PER_CHAT_INTERVAL)
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -85,12 +86,14 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         *,
         overall_rate: float,
         bulk_rate: float,
+        chat_burst: int = CHAT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         on_throttled: Callable[[], None] = lambda: None,
     ) -> None:
         self.overall_rate = overall_rate
         self.bulk_rate = bulk_rate
+        self.chat_burst = chat_burst
         self._clock = clock
         self._sleep = sleep
         self._on_throttled = on_throttled
@@ -284,8 +287,8 @@ class TelegramBudget(BaseRateLimiter[Lane]):
             self._group_window(chat_id, now).append(now)
         elif chat_id is not None:
             chat = self._chats.get(chat_id)
-            tokens = CHAT_BURST if chat is None else chat.tokens_at(now)
-            self._chats[chat_id] = _Chat(tokens=tokens - 1, last=now)
+            tokens = self.chat_burst if chat is None else chat.tokens_at(now)
+            self._chats[chat_id] = _Chat(tokens=tokens - 1, last=now, burst=self.chat_burst)
             if len(self._chats) > 10_000:
                 self._forget_quiet_chats(now)
 
@@ -300,7 +303,7 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         self._chats = {
             chat_id: chat
             for chat_id, chat in self._chats.items()
-            if chat.tokens_at(now) < CHAT_BURST or now - chat.last < PER_CHAT_INTERVAL
+            if chat.tokens_at(now) < chat.burst or now - chat.last < PER_CHAT_INTERVAL
         }
 
 

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Telegram's paid broadcasts, which cost Telegram Stars and so are asked for by name.
     broadcast_rate: float = Field(default=25, ge=1, le=1000)
     paid_broadcasts: bool = False
+    # Messages to one chat at once before one a second applies (bot/budget.py).
+    chat_burst: int = Field(default=3, ge=1)
     # Sends in flight at once; after a crash at most this many may be sent a second time.
     broadcast_concurrency: int = Field(default=8, ge=1, le=256)
     # Times people type are read in this zone unless they carry an offset such as +02:00.

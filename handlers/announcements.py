@@ -12,7 +12,7 @@ from bot.i18n import Texts
 from handlers.appeals import sign_for_caller
 from handlers.caller import Call, button
 from models import Disclosure
-from services import appeals, signatures
+from services import signatures
 
 
 def render_announcement(
@@ -31,11 +31,15 @@ def render_announcement(
 
 @button("cosign")
 async def ask_to_confirm(call: Call) -> None:
-    """A tap signs in an organisation's name: ask first."""
+    """A tap signs in an organisation's name: ask first, if it can sign at all."""
     appeal_id = call.number()
+    assert call.caller.organisation_id is not None
     async with call.transaction() as session:
-        appeal = await appeals.find_appeal(
-            session=session, appeal_id=appeal_id, include_drafts=False
+        appeal = await signatures.signable_by(
+            session=session,
+            appeal_id=appeal_id,
+            organisation_id=call.caller.organisation_id,
+            now=call.now(),
         )
     texts = call.texts
     question = texts.t(

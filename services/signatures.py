@@ -60,6 +60,23 @@ async def cosign(
     return Cosigned(appeal_id, appeal.title, await count_signatures(session=session, appeal=appeal))
 
 
+async def signable_by(
+    *, session: AsyncSession, appeal_id: int, organisation_id: int, now: datetime
+) -> Appeal:
+    """The appeal, if the organisation could sign it now; else the refusal `cosign` would give
+    (so that a Co-sign tap is not asked to confirm what cannot succeed)."""
+    appeal = await _signable(session, appeal_id, now)
+    signed = await session.exec(
+        select(Signature.id).where(
+            col(Signature.appeal_id) == appeal_id,
+            col(Signature.organisation_id) == organisation_id,
+        )
+    )
+    if signed.first() is not None:
+        raise AlreadySigned(appeal_id=appeal_id, organisation=await _name(session, organisation_id))
+    return appeal
+
+
 async def withdraw(
     *,
     session: AsyncSession,

@@ -153,8 +153,10 @@ def clock() -> MovableClock:
 
 
 # The people of the test stories are scripts that type faster than anyone, and flood control
-# (bot/flood.py) would hold them back: every Settings a test builds gets an allowance no story
-# reaches, unless it says otherwise. tests/test_flood.py checks flood control with its own.
+# (bot/flood.py) would hold them back, as would the one answer a second to a chat that the bot
+# keeps to (bot/budget.py): every Settings a test builds gets an allowance no story reaches,
+# unless it says otherwise. tests/test_flood.py checks flood control with its own, and
+# tests/test_sending_budget.py the budget with Telegram's.
 SCRIPTED_ALLOWANCE = "1000000"
 
 
@@ -162,6 +164,7 @@ SCRIPTED_ALLOWANCE = "1000000"
 def allowance_for_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOOD_BURST", SCRIPTED_ALLOWANCE)
     monkeypatch.setenv("FLOOD_RATE", SCRIPTED_ALLOWANCE)
+    monkeypatch.setenv("CHAT_BURST", SCRIPTED_ALLOWANCE)
 
 
 @pytest.fixture

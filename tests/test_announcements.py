@@ -39,14 +39,30 @@ async def test_co_sign_asks_then_signs_once(
     answered = [params for method, params in api.calls if method == "answerCallbackQuery"]
     assert len(answered) == 2  # every tap is answered, so no spinner is left turning
 
-    # Tapping Co-sign again, later, is refused in words.
+    # Tapping Co-sign again, later, is refused at once: no Confirm for what cannot succeed.
     irina.press(announcement, "Co-sign")
     again = await irina.next_message()
-    irina.press(again, "Confirm")
-    assert (await irina.next_message()).text == "Memorial has already signed appeal #1."
+    assert again.text == "Memorial has already signed appeal #1."
+    assert again.buttons() == []
     async with database.transaction() as session:
         signatures = (await session.exec(select(Signature))).all()
     assert [(s.appeal_id, s.signed_by) for s in signatures] == [(1, 2001)]
+
+
+async def test_co_sign_on_a_closed_appeal_says_so_at_the_first_tap(
+    api: LocalBotApi, organiser: Someone, database: Database
+) -> None:
+    irina, announcement = await announced(api, organiser)
+    await organiser.says("/close 1")
+    await outbox_settled(database)
+    before = await snapshot(database)
+
+    irina.press(announcement, "Co-sign")
+
+    refusal = await irina.next_message()
+    assert refusal.text.startswith("Appeal #1 is closed")
+    assert refusal.buttons() == []
+    assert await snapshot(database) == before
 
 
 async def test_cancel_leaves_the_appeal_unsigned(

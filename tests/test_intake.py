@@ -83,8 +83,9 @@ async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
         TELEGRAM_API_URL=api.url,
         ORGANISER_IDS=str(ORGANISER_ID),
         DATABASE_URL=database_url,
-        # One organiser's script sends all of them at once: an allowance that lets it through.
+        # One organiser's script sends all of them at once: allowances that let it through.
         FLOOD_BURST=str(DRAFTS),
+        CHAT_BURST=str(2 * DRAFTS),
     )
     # The bot is killed five times while it works through them, each time once a random
     # number of drafts is stored (so mid-stream, whatever the machine's speed), all in the

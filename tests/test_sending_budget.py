@@ -26,6 +26,7 @@ from tests.people import Someone
 from tests.stories import broadcast_queued_to
 
 FIRST_CONTACT = 20_000
+TELEGRAM_CHAT_BURST = 3
 ANNOUNCED = "New appeal #1"
 
 
@@ -53,7 +54,7 @@ async def organisations_with_a_contact_each(database: Database, count: int) -> r
 def telegrams_limits(api: LocalBotApi) -> None:
     api.limits.overall_rate = 30
     api.limits.per_chat_interval = 1.0
-    api.limits.per_chat_burst = 3
+    api.limits.per_chat_burst = TELEGRAM_CHAT_BURST
 
 
 StartBot = Callable[..., Awaitable[None]]
@@ -65,7 +66,8 @@ async def start_bot(settings: Settings, clock: MovableClock) -> AsyncIterator[St
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**changes: object) -> None:
-            app = build_application(settings.model_copy(update=changes), clock=clock)
+            telegrams = settings.model_copy(update={"chat_burst": TELEGRAM_CHAT_BURST, **changes})
+            app = build_application(telegrams, clock=clock)
             await stack.enter_async_context(serving(app))
 
         yield start
