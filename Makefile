@@ -40,7 +40,11 @@ test: lint
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k plain_n:1,2 -k N_ --no-location \
 		--omit-header -o bot/locale/messages.pot bot handlers services
-	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages -l en --no-fuzzy-matching
+	for language in fr uk ru; do \
+		$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages -l $$language \
+			--no-fuzzy-matching --ignore-obsolete -w 100; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from bot.local_api.html import TEXT_LIMIT, utf16_length
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
 from handlers.reply import visible_size
+from handlers.timing import closes
 from models import AppealState, Disclosure
 from services import appeals, signatures, translations
 
@@ -61,6 +62,9 @@ async def show_appeal(call: Call) -> None:
     texts = call.texts
     heading = texts.t("<b>#{id} {title}</b>", id=appeal_id, title=shown.title)
     state = texts.t("State: {state}", state=state_label(texts, appeal.state))
+    if appeal.deadline_at is not None and appeal.state is not AppealState.CLOSED:
+        deadline = closes(texts, appeal.deadline_at, call.zone, call.now())
+        state = Markup("\n").join([state, deadline])
     if shown.translated:
         which = texts.t("Translated into {language}.", language=LANGUAGE_NAMES[shown.language])
     elif shown.language != call.caller.language:
@@ -106,10 +110,12 @@ def status_summary(call: Call, found: appeals.AppealStatus) -> list[Markup]:
     lines = [
         texts.t("<b>#{id} {title}</b>", id=found.id, title=found.title),
         texts.t("State: {state}", state=state_label(texts, found.state)),
-        texts.tn(
-            "{n} organisation has signed.", "{n} organisations have signed.", found.signatures
-        ),
     ]
+    if found.deadline_at is not None and found.state is not AppealState.CLOSED:
+        lines.append(closes(texts, found.deadline_at, call.zone, call.now()))
+    lines.append(
+        texts.tn("{n} organisation has signed.", "{n} organisations have signed.", found.signatures)
+    )
     if found.awaiting_reconfirmation:
         lines.append(
             texts.t(

@@ -12,7 +12,7 @@ from bot.context import CoalitionApplication
 from bot.i18n import Texts
 from handlers.caller import PRIVATE_MESSAGES, BadInput, Call, UsageError, command
 from handlers.menu import N_
-from handlers.timing import countdown, parse_when, shown
+from handlers.timing import closes, countdown, parse_when, shown
 from services import accounts, phases, reminders
 
 RECENT = timedelta(days=7)  # how long a started phase stays in /phases
@@ -108,7 +108,12 @@ async def list_phases(call: Call) -> None:
                 countdown=countdown(texts, summary.starts_at, call.now()),
             )
         )
-        lines += [texts.t("   • #{id} {title}", id=i, title=t) for i, t in summary.appeals]
+        for appeal in summary.appeals:
+            line = texts.t("   • #{id} {title}", id=appeal.id, title=appeal.title)
+            if appeal.deadline_at is not None:
+                deadline = closes(texts, appeal.deadline_at, call.zone, call.now())
+                line = texts.t("{appeal}: {deadline}", appeal=line, deadline=deadline)
+            lines.append(line)
     await call.reply(Markup("\n").join(lines))
 
 

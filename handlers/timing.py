@@ -108,3 +108,12 @@ def _span(texts: Texts, delta: timedelta) -> Markup:
     if hours:
         return texts.t("{hours} h {minutes} min", hours=hours, minutes=minutes)
     return texts.t("{minutes} min {seconds} s", minutes=minutes, seconds=seconds)
+
+
+def closes(texts: Texts, deadline_at: datetime, zone_name: str, now: datetime) -> Markup:
+    """An appeal's signing deadline, as /appeal, /status and /phases show it."""
+    return texts.t(
+        "Signatures close {when} ({countdown}).",
+        when=shown(deadline_at, zone_name),
+        countdown=countdown(texts, deadline_at, now),
+    )

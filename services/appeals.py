@@ -60,6 +60,7 @@ class AppealStatus:
     # wait for their organisation to re-confirm (or withdraw) them.
     on_current_version: int
     awaiting_reconfirmation: int
+    deadline_at: datetime | None = None
 
 
 def tidy_wording(title: str, text: str) -> tuple[str, str]:
@@ -327,6 +328,7 @@ async def appeal_status(
         public_signatures=public_count,
         on_current_version=current,
         awaiting_reconfirmation=everyone - current,
+        deadline_at=appeal.deadline_at,
     )
 
 

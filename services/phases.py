@@ -16,12 +16,20 @@ NAME_MAX = 200
 
 
 @dataclass(frozen=True)
+class AttachedAppeal:
+    """An appeal timed to a phase that is not closed, with its signing deadline if it has one."""
+
+    id: int
+    title: str
+    deadline_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PhaseSummary:
     id: int
     name: str
     starts_at: datetime
-    # (id, title) of the appeals attached to it that are not closed.
-    appeals: list[tuple[int, str]] = field(default_factory=list)
+    appeals: list[AttachedAppeal] = field(default_factory=list)
 
 
 async def add_phase(
@@ -80,7 +88,11 @@ async def list_phases(
     ).all()
     summaries = []
     for phase in phases:
-        appeals = [(stored_id(a.id), a.title) for a in attached if a.phase_id == phase.id]
+        appeals = [
+            AttachedAppeal(stored_id(a.id), a.title, a.deadline_at)
+            for a in attached
+            if a.phase_id == phase.id
+        ]
         summaries.append(PhaseSummary(stored_id(phase.id), phase.name, phase.starts_at, appeals))
     return summaries
 

@@ -15,6 +15,7 @@ from services.errors import (
 )
 from services.phases import (
     NAME_MAX,
+    AttachedAppeal,
     PhaseSummary,
     add_phase,
     attach,
@@ -251,9 +252,9 @@ async def test_list_shows_each_phase_with_its_attached_appeals_that_are_not_clos
             "First round",
             START,
             [
-                (detainees, TITLE),
-                (drafted, "A letter still being written"),
-                (torture, "End torture in detention"),
+                AttachedAppeal(detainees, TITLE),
+                AttachedAppeal(drafted, "A letter still being written"),
+                AttachedAppeal(torture, "End torture in detention"),
             ],
         ),
         PhaseSummary(second, "Second round", START + timedelta(days=7), []),

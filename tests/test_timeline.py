@@ -64,6 +64,16 @@ async def test_an_organiser_plans_a_phase_and_members_see_it(
     assert deadline.startswith(
         f"Appeal #{appeal_id} “Free them all” closes for signatures 2030-05-31 18:00 UTC (in "
     )
+    # The deadline is shown wherever the appeal is, to the organiser and the members alike.
+    closes = "Signatures close 2030-05-31 21:00 Europe/Kyiv (in "
+    assert f"   • #{appeal_id} Free them all: {closes}" in await irina.says("/phases")
+    assert closes in await irina.says(f"/appeal {appeal_id}")
+    assert closes in await irina.says(f"/status {appeal_id}")
+    assert "Signatures close 2030-05-31 18:00 UTC (in " in await organiser.says(
+        f"/status {appeal_id}"
+    )
+    await organiser.says(f"/close {appeal_id}")
+    assert "Signatures close" not in await irina.says(f"/status {appeal_id}")
 
 
 def _countdown(reply: str) -> str:
