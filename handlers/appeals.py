@@ -44,7 +44,10 @@ async def list_appeals(call: Call) -> None:
         if appeal.state is AppealState.DRAFT:
             line = texts.t("{line} ({state})", line=line, state=state_label(texts, appeal.state))
         lines.append(line)
-    lines.append(texts.t("/appeal ID shows one in full; /cosign ID signs it."))
+    if call.caller.is_contact:
+        lines.append(texts.t("/appeal ID shows one in full; /cosign ID signs it."))
+    else:
+        lines.append(texts.t("/appeal ID shows one in full; /status ID shows where it stands."))
     await call.reply(Markup("\n").join(lines))
 
 

@@ -266,6 +266,13 @@ def _not_allowed(texts: Texts, caller: Caller, entry: MenuEntry) -> Markup:
         return texts.t(
             "You are already a contact of {organisation}.", organisation=caller.organisation_name
         )
+    if caller.is_organiser:
+        return texts.t(
+            "/{command} acts in the name of the organisation you are a contact of, and you are "
+            "a contact of none. To sign for your own organisation, /invite it and open the link "
+            "yourself.",
+            command=entry.command,
+        )
     return texts.t(
         "Only contacts of member organisations can use /{command}. "
         "Ask an organiser of the coalition for an invite.",

@@ -80,6 +80,13 @@ def audience_of(caller: Caller) -> Audience:
     return audience | Audience.ORGANISER if caller.is_organiser else audience
 
 
+def shown_to(caller: Caller) -> Audience:
+    """Whose commands the person's menu and /help show: an organiser's leave out /join and
+    /request, which are for people not yet in the coalition (they still work)."""
+    audience = audience_of(caller)
+    return audience & ~Audience.STRANGER if caller.is_organiser else audience
+
+
 def may_use(caller: Caller, command: str) -> bool:
     return bool(ENTRIES[command].audience & audience_of(caller))
 
@@ -103,7 +110,7 @@ async def show_default_menu(bot: Bot, texts: dict[str, Texts], default_language:
 
 async def show_menu(bot: Bot, caller: Caller, texts: Texts) -> None:
     """This person's own menu: their commands, in their language."""
-    commands = _bot_commands(texts, audience_of(caller))
+    commands = _bot_commands(texts, shown_to(caller))
     try:
         await bot.set_my_commands(commands, BotCommandScopeChat(caller.telegram_id))
     except TelegramError as error:

@@ -13,7 +13,7 @@ from handlers.caller import (
     command,
     identify,
 )
-from handlers.menu import N_, audience_of, entries_for, show_menu
+from handlers.menu import N_, entries_for, show_menu, shown_to
 from services import accounts, invites
 
 
@@ -77,7 +77,7 @@ async def help_(call: Call) -> None:
         texts.t(
             "/{command} — {description}", command=e.command, description=texts.plain(e.description)
         )
-        for e in entries_for(audience_of(call.caller))
+        for e in entries_for(shown_to(call.caller))
     ]
     await call.reply(Markup("\n").join(lines))
 

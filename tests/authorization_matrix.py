@@ -72,10 +72,16 @@ def contacts_only(
         f"Only contacts of member organisations can use /{command}. "
         "Ask an organiser of the coalition for an invite."
     )
+    # An organiser is not sent to ask an organiser: told how their own organisation signs.
+    organiser_refused = Refused(
+        f"/{command} acts in the name of the organisation you are a contact of, and you are a "
+        "contact of none. To sign for your own organisation, /invite it and open the link "
+        "yourself."
+    )
     return everyone(
         label,
         sends,
-        organiser=organiser or refused,
+        organiser=organiser or organiser_refused,
         contact=contact,
         other_contact=other_contact,
         revoked=refused,

@@ -71,6 +71,13 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     assert "/invite — Invite an organisation" in organiser_help
     assert "/publish" in organiser_help
     assert "/cosign" not in organiser_help  # an organiser signs only as a contact
+    # Organisers are in the coalition already: no joining or asking to join is offered them.
+    assert "/join" not in organiser_help
+    assert "/request" not in organiser_help
+    await organiser.says("/newappeal Free them all\nThe text.")
+    assert (await organiser.says("/appeals")).endswith(
+        "/appeal ID shows one in full; /status ID shows where it stands."
+    )
 
     member = await contact_of(api, organiser, "Memorial", 2001, "en")
     member_help = await member.says("/help")
@@ -85,6 +92,7 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     assert menu({"type": "default"}) == strangers
     assert menu({"type": "default"}, "uk") == strangers
     assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
+    assert {"join", "request"}.isdisjoint(menu({"type": "chat", "chat_id": ORGANISER_ID}))
     assert "cosign" in menu({"type": "chat", "chat_id": 2001})
     assert "join" not in menu({"type": "chat", "chat_id": 2001})
 
