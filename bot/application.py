@@ -1,5 +1,7 @@
 """Building the python-telegram-bot Application: one place where every handler is registered."""
 
+import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -39,11 +41,11 @@ from handlers import (
     phases,
     privacy,
 )
-from handlers.menu import ENTRIES, show_default_menu, show_menu
+from handlers.menu import ENTRIES, show_default_menu, show_every_menu_due
 from models import Database
 from models.utc import utcnow
 from scheduler import TimelineScheduler
-from services import accounts, outbox
+from services import outbox
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ INTAKE_KEY = "intake"
 LEADERSHIP_KEY = "leadership"
 TIMELINE_KEY = "timeline"
 HEALTH_KEY = "health"  # only when METRICS_PORT is set
+MENUS_KEY = "menus"  # the start-up task that sets the menus due
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
 
@@ -203,21 +206,21 @@ def build_application(
 
 
 async def _open(app: CoalitionApplication) -> None:
-    """Show everyone their command menu: strangers by default, organisers in their chat."""
+    """Show everyone their command menu: strangers by default, and (in the background) each
+    person whose menu does not match their role yet in their chat."""
     resources: Resources = app.bot_data[RESOURCES_KEY]
     settings = resources.settings
     if HEALTH_KEY in app.bot_data:  # first: a port already taken stops the bot before it starts
         await app.bot_data[HEALTH_KEY].start()
     await show_default_menu(app.bot, resources.texts, settings.default_language)
-    for organiser_id in sorted(settings.organiser_ids):
-        async with resources.database.transaction() as session:
-            caller = await accounts.identify(
-                session=session,
-                telegram_id=organiser_id,
-                fallback_language=settings.default_language,
-                organiser_ids=settings.organiser_ids,
-            )
-        await show_menu(app.bot, caller, resources.texts[caller.language])
+    menus = show_every_menu_due(
+        app.bot,
+        resources.database,
+        resources.texts,
+        organiser_ids=settings.organiser_ids,
+        default_language=settings.default_language,
+    )
+    app.bot_data[MENUS_KEY] = asyncio.create_task(menus, name="menus due")
     # Started after the menus: what was queued before a restart goes out from here on, and
     # what fell due on the timeline while the bot was down is done now (on the leading
     # replica: see bot/leadership.py).
@@ -226,6 +229,11 @@ async def _open(app: CoalitionApplication) -> None:
 
 
 async def _stop_background(app: CoalitionApplication) -> None:
+    menus: asyncio.Task[None] | None = app.bot_data.get(MENUS_KEY)
+    if menus is not None:
+        menus.cancel()  # the menus not set yet are set at the next start
+        with contextlib.suppress(asyncio.CancelledError):
+            await menus
     await app.bot_data[LEADERSHIP_KEY].stop()
 
 

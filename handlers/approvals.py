@@ -124,7 +124,7 @@ async def _decide(call: Call, *, approve: bool) -> None:
     else:
         assert decision.subject_id is not None
         person, texts = await identify_account(call.context, decision.subject_id)
-        await show_menu(call.context.bot, person, texts)
+        await show_menu(call.context, person, texts)
         notice = promotion_notice(call, decision.subject_id)
         exclude.add(decision.subject_id)  # the notice is for those who organised already
     await tell_organisers(call, notice, exclude=exclude)

@@ -126,7 +126,7 @@ async def _tell_requester(call: Call, decided: Decided) -> None:
     person, texts = await identify_account(call.context, decided.telegram_id, decided.language)
     if decided.approved:
         # The menu first: by the time they read the message, their commands are there.
-        await show_menu(call.context.bot, person, texts)
+        await show_menu(call.context, person, texts)
         text = texts.t(
             "The organisers approved your request: you are now a contact of {organisation} "
             "and can co-sign appeals in its name. /appeals lists the open appeals.",

@@ -130,7 +130,7 @@ async def demote(call: Call) -> None:
 async def _refresh_menu(call: Call, telegram_id: int) -> None:
     """Their command menu follows what they may now do (set before the organiser is told)."""
     person, texts = await identify_account(call.context, telegram_id)
-    await show_menu(call.context.bot, person, texts)
+    await show_menu(call.context, person, texts)
 
 
 def register(app: CoalitionApplication) -> None:

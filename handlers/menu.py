@@ -1,5 +1,6 @@
 """The commands, who may use each, and the per-person command menu Telegram shows."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from enum import Flag, auto
@@ -8,10 +9,16 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot.config import LANGUAGES
+from bot.context import Context
 from bot.i18n import Texts
+from models import Database
+from services import accounts
 from services.accounts import Caller
 
 log = logging.getLogger(__name__)
+
+# Menus set a second at start-up: a restored database may have thousands to set.
+MENUS_A_SECOND = 20
 
 
 class Audience(Flag):
@@ -108,11 +115,49 @@ async def show_default_menu(bot: Bot, texts: dict[str, Texts], default_language:
     await bot.set_my_commands(fallback, BotCommandScopeDefault())
 
 
-async def show_menu(bot: Bot, caller: Caller, texts: Texts) -> None:
-    """This person's own menu: their commands, in their language."""
+def menu_key(caller: Caller) -> str:
+    """What a person's menu is made of: whose commands, and in which language."""
+    shown = shown_to(caller)
+    roles = (Audience.STRANGER, Audience.CONTACT, Audience.ORGANISER)
+    whose = ",".join(str(role.name).lower() for role in roles if role in shown)
+    return f"{whose}/{caller.language}"
+
+
+async def show_menu(context: Context, caller: Caller, texts: Texts) -> None:
+    """This person's own menu: their commands, in their language; recorded as shown."""
+    resources = context.resources
+    await _show(context.bot, resources.database, caller, texts)
+
+
+async def show_every_menu_due(
+    bot: Bot,
+    database: Database,
+    texts: dict[str, Texts],
+    *,
+    organiser_ids: frozenset[int],
+    default_language: str,
+) -> None:
+    """At start-up: the menu of everyone whose role or language changed since theirs was set,
+    however it changed (an import, a restored database, the sandbox's seeding)."""
+    async with database.reading() as session:
+        everyone = await accounts.menus(
+            session=session, organiser_ids=organiser_ids, fallback_language=default_language
+        )
+    for caller, recorded in everyone:
+        if recorded != menu_key(caller):
+            await _show(bot, database, caller, texts[caller.language])
+            await asyncio.sleep(1 / MENUS_A_SECOND)
+
+
+async def _show(bot: Bot, database: Database, caller: Caller, texts: Texts) -> None:
     commands = _bot_commands(texts, shown_to(caller))
     try:
         await bot.set_my_commands(commands, BotCommandScopeChat(caller.telegram_id))
     except TelegramError as error:
         # Telegram refuses a chat scope for someone who never wrote to the bot: not fatal.
         log.warning("menu for %s not set: %s", caller.telegram_id, error)
+        return
+    async with database.transaction() as session:
+        await accounts.record_menu(
+            session=session, telegram_id=caller.telegram_id, menu=menu_key(caller)
+        )

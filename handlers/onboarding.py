@@ -58,7 +58,7 @@ async def _join(call: Call) -> None:
         )
     # The menu first: by the time they read the reply, their commands are there.
     caller, texts = await identify(call.update, call.context)
-    await show_menu(call.context.bot, caller, texts)
+    await show_menu(call.context, caller, texts)
     await call.reply(
         call.texts.t(
             "You are now a contact of {organisation}: you can co-sign appeals in its name. "
@@ -93,7 +93,7 @@ async def language(call: Call) -> None:
             session=session, telegram_id=call.caller.telegram_id, language=chosen
         )
     caller, texts = await identify(call.update, call.context)
-    await show_menu(call.context.bot, caller, texts)
+    await show_menu(call.context, caller, texts)
     await call.reply(texts.t("I will write to you in {language}.", language=LANGUAGE_NAMES[chosen]))
 
 

@@ -182,7 +182,7 @@ async def _reset_menu(call: Call, caller: Caller, texts: Texts) -> None:
     """Leave no menu chosen for a forgotten person: strangers see the default one, in the
     language Telegram reports; an organiser keeps theirs."""
     if caller.is_organiser:
-        await show_menu(call.context.bot, caller, texts)
+        await show_menu(call.context, caller, texts)
         return
     try:
         await call.context.bot.delete_my_commands(BotCommandScopeChat(caller.telegram_id))

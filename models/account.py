@@ -18,6 +18,9 @@ class Account(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     # Promoted from chat with /promote; the ids in ORGANISER_IDS are organisers regardless.
     organiser: bool = False
+    # The command menu last set for them in Telegram (who it was for, and its language), so
+    # that a role got any way at all (a restored database, an import) is shown at start-up.
+    menu: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -119,3 +119,29 @@ async def set_subscription(*, session: AsyncSession, telegram_id: int, subscribe
     contact.subscribed = subscribed
     session.add(contact)
     return changed
+
+
+async def menus(
+    *, session: AsyncSession, organiser_ids: frozenset[int], fallback_language: str
+) -> list[tuple[Caller, str | None]]:
+    """Everyone who has a command menu of their own (each account, and each organiser named in
+    ORGANISER_IDS), with the menu last recorded for them (None: never, or no account)."""
+    query = select(col(Account.telegram_id), col(Account.menu))
+    recorded: dict[int, str | None] = dict((await session.exec(query)).all())  # type: ignore[call-overload]
+    found = []
+    for telegram_id in sorted(recorded.keys() | organiser_ids):
+        caller = await identify(
+            session=session,
+            telegram_id=telegram_id,
+            fallback_language=fallback_language,
+            organiser_ids=organiser_ids,
+        )
+        found.append((caller, recorded.get(telegram_id)))
+    return found
+
+
+async def record_menu(*, session: AsyncSession, telegram_id: int, menu: str) -> None:
+    """The menu just set for this person (nothing is stored for someone without an account)."""
+    await session.exec(
+        update(Account).where(col(Account.telegram_id) == telegram_id).values(menu=menu)
+    )

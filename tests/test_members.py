@@ -6,9 +6,13 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from bench.coalition import members, open_appeals, signed
+from bot.application import MENUS_KEY, build_application
+from bot.config import Settings
 from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi, scope_key
 from bot.local_api.html import TEXT_LIMIT, utf16_length
+from bot.sandbox.clock import MovableClock
+from bot.serving import serving
 from models import Account, Database, Disclosure, Organisation, Signature
 from services.accounts import set_language
 from tests.conftest import ORGANISER_ID, sample
@@ -269,3 +273,47 @@ async def test_a_private_signature_is_counted_but_named_to_no_member(
     seen_by_others = await other.says(f"/status {appeal_id}")
     assert "1 organisation has signed." in seen_by_others
     assert "Crimean" not in seen_by_others
+
+
+async def test_menus_match_roles_however_they_were_got_and_are_set_once(
+    api: LocalBotApi, database: Database, settings: Settings, clock: MovableClock
+) -> None:
+    # Contacts and a promoted organiser written straight into the database, as a restored
+    # backup or an import leaves them: nobody ever set their menus.
+    [member, promoted] = await members(database, 2)
+    async with database.transaction() as session:
+        await session.exec(
+            update(Account)
+            .where(col(Account.telegram_id) == promoted.contact_id)
+            .values(organiser=True, language="uk")
+        )
+    for user_id in (member.contact_id, promoted.contact_id, ORGANISER_ID):
+        api.meet(user_id, f"Person {user_id}")
+
+    def menu(user_id: int, language: str | None = None) -> list[str]:
+        return [c["command"] for c in api.commands.get(scope_key(chat(user_id), language), [])]
+
+    def chat(user_id: int) -> dict[str, object]:
+        return {"type": "chat", "chat_id": user_id}
+
+    def menus_set() -> int:
+        return sum(1 for method, _ in api.calls if method == "setMyCommands")
+
+    async with serving(build_application(settings, clock=clock)) as app:
+        await app.bot_data[MENUS_KEY]  # set in the background at start-up
+
+    assert {"appeals", "cosign", "status", "phases"} <= set(menu(member.contact_id))
+    assert {"join", "request", "invite"}.isdisjoint(menu(member.contact_id))
+    # An organiser who is also a contact: both sets of commands, in their language.
+    assert {"cosign", "invite", "publish"} <= set(menu(promoted.contact_id))
+    assert "join" not in menu(promoted.contact_id)
+    assert {"invite", "publish"} <= set(menu(ORGANISER_ID))
+    assert {"cosign", "join", "request"}.isdisjoint(menu(ORGANISER_ID))
+
+    # A restart sets only what changed since: here, nobody's role.
+    before = menus_set()
+    async with serving(build_application(settings, clock=clock)):
+        await asyncio.sleep(0.5)
+    after = menus_set()
+    default_menus = 5  # strangers' default menu, in each language and none
+    assert after - before == default_menus + 1  # and the organiser's, who has no account

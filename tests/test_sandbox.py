@@ -201,6 +201,23 @@ async def test_the_page_refuses_what_makes_no_sense_in_one_line(sandbox: str) ->
         assert [p["name"] for p in state["people"]] == ["Olena", "Amélie", "Taras", "Irina"]
 
 
+async def test_the_seeded_people_have_the_menus_of_their_roles(sandbox: str) -> None:
+    def menus(state: dict[str, Any]) -> dict[str, set[str]]:
+        return {p["name"]: {c["command"] for c in p["commands"]} for p in state["people"]}
+
+    async with aiohttp.ClientSession(sandbox) as client, asyncio.timeout(10):
+        while True:  # set in the background as the bot starts
+            async with client.get("/sandbox/state") as response:
+                shown = menus(await response.json())
+            if all("cosign" in shown[contact] for contact in ("Amélie", "Taras", "Irina")):
+                break
+    for contact in ("Amélie", "Taras", "Irina"):
+        assert {"appeals", "cosign", "status", "phases"} <= shown[contact], contact
+        assert {"join", "request"}.isdisjoint(shown[contact]), contact
+    assert {"invite", "publish", "broadcast"} <= shown["Olena"]
+    assert {"join", "request", "cosign"}.isdisjoint(shown["Olena"])
+
+
 async def test_an_export_is_downloadable_from_the_page(sandbox: str) -> None:
     async with aiohttp.ClientSession(sandbox) as client:
         async with client.post("/sandbox/say", json={"person": 1001, "text": "/export 1"}):
