@@ -105,13 +105,13 @@ def render_progress(texts: Texts, send: BulkSend, tally: Tally, pace: Pace | Non
 
 
 def _time_left(texts: Texts, left: timedelta) -> Markup:
-    """Rounded up as people say it: "about 40 s", "about 3 min"."""
+    """Rounded up as people say it: "about 40 seconds", "about 3 minutes"."""
     seconds = left.total_seconds()
-    if seconds < 90:
+    if seconds < 55:
         n = max(5, math.ceil(seconds / 5) * 5)
-        return texts.tn("about {n} second", "about {n} seconds", n, n=n)
+        return texts.tn("about {n} second", "about {n} seconds", n)
     n = math.ceil(seconds / 60)
-    return texts.tn("about {n} minute", "about {n} minutes", n, n=n)
+    return texts.tn("about {n} minute", "about {n} minutes", n)
 
 
 @command("broadcast", usage=N_("/broadcast TEXT (it may span several lines)"))

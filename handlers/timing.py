@@ -1,5 +1,6 @@
 """Times as people type and read them: parsed in a zone, shown in theirs, with countdowns."""
 
+import math
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -88,7 +89,7 @@ def shown(moment: datetime, zone_name: str) -> str:
 
 
 def countdown(texts: Texts, moment: datetime, now: datetime) -> Markup:
-    """`in 2 d 3 h` or `5 h 10 min ago`."""
+    """`in 3 days` or `2 hours ago`, rounded as people say it."""
     delta = moment - now
     span = _span(texts, abs(delta))
     return (
@@ -99,15 +100,23 @@ def countdown(texts: Texts, moment: datetime, now: datetime) -> Markup:
 
 
 def _span(texts: Texts, delta: timedelta) -> Markup:
-    seconds = int(delta.total_seconds())
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    if days:
-        return texts.t("{days} d {hours} h", days=days, hours=hours)
-    if hours:
-        return texts.t("{hours} h {minutes} min", hours=hours, minutes=minutes)
-    return texts.t("{minutes} min {seconds} s", minutes=minutes, seconds=seconds)
+    """The nearest whole days from 23 hours on, whole hours from 55 minutes on, else minutes:
+    a reminder sent a minute after "3 days before" says "3 days", not "2 d 23 h"."""
+    if delta >= timedelta(hours=23):
+        days = _nearest(delta / timedelta(days=1))
+        return texts.tn("{n} day", "{n} days", days)
+    if delta >= timedelta(minutes=55):
+        hours = _nearest(delta / timedelta(hours=1))
+        return texts.tn("{n} hour", "{n} hours", hours)
+    if delta < timedelta(minutes=1):
+        return texts.t("less than a minute")
+    minutes = _nearest(delta / timedelta(minutes=1))
+    return texts.tn("{n} minute", "{n} minutes", minutes)
+
+
+def _nearest(amount: float) -> int:
+    """Rounded half up (Python's round() would say 2 for 2.5)."""
+    return max(1, math.floor(amount + 0.5))
 
 
 def closes(texts: Texts, deadline_at: datetime, zone_name: str, now: datetime) -> Markup:

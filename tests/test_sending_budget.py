@@ -3,6 +3,7 @@ on the project's Bot API server with Telegram's limits on; paid broadcasts; the 
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
@@ -12,15 +13,18 @@ from sqlmodel import col, func, select
 
 from bot.application import build_application
 from bot.config import Settings
+from bot.i18n import load_texts
 from bot.local_api import LocalBotApi
 from bot.local_api.chat import Person
+from bot.local_api.html import message_text
 from bot.sandbox.clock import MovableClock
 from bot.serving import serving
+from handlers.broadcasts import Pace, render_progress
 from models import Account, Contact, Database, Organisation, Signature
 from models.organisation import name_key
 from models.utc import utcnow
 from services import appeals, progress
-from services.progress import BulkSend
+from services.progress import BulkSend, Tally
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.stories import broadcast_queued_to
@@ -132,6 +136,7 @@ async def test_answers_arrive_during_an_announcement_and_telegram_refuses_nothin
         if method == "editMessageText" and int(params["message_id"]) == progress.message_id
     ]
     assert any("▓" in text and "Still to send" in text for text in edits), edits
+    assert any(re.search(r"\n\d+ a second; about \d+ seconds left$", text) for text in edits)
     assert final == (
         "Appeal #1 “Free the detainees” is open for signatures; it is announced to 200 members.\n"
         "Delivered: 200\nBlocked the bot: 0\nFailed: 0"
@@ -194,3 +199,29 @@ async def test_a_progress_message_left_by_a_stopped_bot_is_finished_by_the_next(
     await asyncio.sleep(1.5)  # a report sent as well would arrive within the worker's round
     assert len(organiser.inbox()) == 1
     assert api.refused == []
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Broadcast #4 is going out to 2000 recipients.\n"
+               "▓▓▓▓▓▓░░░░░░░░░░░░░░ 30%\n"
+               "Delivered: 580\nBlocked the bot: 15\nFailed: 5\nStill to send: 1400\n"
+               "25 a second; about 1 minute left"),
+        ("fr", "Diffusion #4 en cours d’envoi à 2000 destinataires.\n"
+               "▓▓▓▓▓▓░░░░░░░░░░░░░░ 30%\n"
+               "Livrés : 580\nOnt bloqué le bot : 15\nÉchecs : 5\nReste à envoyer : 1400\n"
+               "25 par seconde ; reste environ 1 minute"),
+        ("uk", "Розсилка #4 надсилається 2000 одержувачам.\n"
+               "▓▓▓▓▓▓░░░░░░░░░░░░░░ 30%\n"
+               "Доставлено: 580\nЗаблокували бота: 15\nНе вдалося: 5\nЩе надіслати: 1400\n"
+               "25 за секунду; залишилося близько 1 хвилини"),
+    ],
+)  # fmt: skip
+def test_a_progress_message_reads_well_in_each_language(language: str, expected: str) -> None:
+    texts = load_texts()[language]
+    tally = Tally(pending=1400, sent=580, blocked=15, failed=5)
+
+    shown = render_progress(texts, BulkSend(broadcast_id=4), tally, Pace(25, timedelta(seconds=56)))
+
+    assert message_text(str(shown), "HTML") == expected

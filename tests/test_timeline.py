@@ -34,7 +34,7 @@ async def test_an_organiser_plans_a_phase_and_members_see_it(
     added = await organiser.says(f"/phase {later(clock, days=5)} Istanbul round")
     assert re.fullmatch(
         r"Added phase #1 “Istanbul round”: it starts \d{4}-\d\d-\d\d \d\d:\d\d UTC "
-        r"\(in 4 d 23 h\)\. /attach APPEAL 1 times an appeal to it\.",
+        r"\(in 5 days\)\. /attach APPEAL 1 times an appeal to it\.",
         added,
     ), added
     assert "phase #1" in added

@@ -231,17 +231,24 @@ NOW = utc(2026, 11, 26, 9, 0)
 @pytest.mark.parametrize(
     ("delta", "expected"),
     [
-        (timedelta(days=2, hours=3), "in 2 d 3 h"),
-        (timedelta(days=2, hours=3, minutes=59, seconds=59), "in 2 d 3 h"),
-        (timedelta(days=1), "in 1 d 0 h"),
-        (timedelta(hours=5, minutes=10), "in 5 h 10 min"),
-        (timedelta(hours=1), "in 1 h 0 min"),
-        (timedelta(seconds=45), "in 0 min 45 s"),
-        (timedelta(minutes=59, seconds=59), "in 59 min 59 s"),
-        (timedelta(), "in 0 min 0 s"),
-        (-timedelta(hours=5, minutes=10), "5 h 10 min ago"),
-        (-timedelta(days=3, hours=1), "3 d 1 h ago"),
-        (-timedelta(seconds=45), "0 min 45 s ago"),
+        # A reminder "3 days before" goes out a moment after that point, and says so.
+        (timedelta(days=2, hours=23, minutes=59), "in 3 days"),
+        (timedelta(hours=23, minutes=59), "in 1 day"),
+        (timedelta(hours=1, minutes=59), "in 2 hours"),
+        (timedelta(days=2, hours=3), "in 2 days"),
+        (timedelta(days=1, hours=12), "in 2 days"),
+        (timedelta(days=1), "in 1 day"),
+        (timedelta(hours=22, minutes=59), "in 23 hours"),
+        (timedelta(hours=5, minutes=10), "in 5 hours"),
+        (timedelta(hours=1), "in 1 hour"),
+        (timedelta(minutes=55), "in 1 hour"),
+        (timedelta(minutes=54), "in 54 minutes"),
+        (timedelta(minutes=1, seconds=20), "in 1 minute"),
+        (timedelta(seconds=45), "in less than a minute"),
+        (timedelta(), "in less than a minute"),
+        (-timedelta(hours=5, minutes=10), "5 hours ago"),
+        (-timedelta(days=3, hours=1), "3 days ago"),
+        (-timedelta(seconds=45), "less than a minute ago"),
     ],
 )
 def test_countdown_says_how_far_a_moment_is(
@@ -359,3 +366,30 @@ def test_an_unknown_bot_timezone_is_refused_naming_the_setting(
         load_settings()
 
     assert str(refused.value) == f"BOT_TIMEZONE: {name!r} is not a time zone"
+
+
+@pytest.mark.parametrize(
+    ("language", "deltas", "expected"),
+    [
+        ("fr", (timedelta(days=3), timedelta(days=1), timedelta(hours=2)),
+         ["dans 3 jours", "dans 1 jour", "dans 2 heures"]),
+        ("uk", (timedelta(days=3), timedelta(days=1), timedelta(hours=2), timedelta(days=5)),
+         ["через 3 дні", "через 1 день", "через 2 години", "через 5 днів"]),
+        ("ru", (timedelta(days=3), timedelta(days=1), timedelta(hours=2), timedelta(days=5)),
+         ["через 3 дня", "через 1 день", "через 2 часа", "через 5 дней"]),
+        ("uk", (timedelta(hours=1), timedelta(minutes=21, seconds=40)), ["через 1 годину", "через 21 хвилину"]),
+        ("ru", (timedelta(hours=1), timedelta(minutes=21, seconds=40)), ["через 1 час", "через 21 минуту"]),
+        ("ru", (-timedelta(hours=5),), ["5 часов назад"]),
+        ("uk", (-timedelta(hours=5),), ["5 годин тому"]),
+        ("fr", (-timedelta(minutes=1),), ["il y a 1 minute"]),
+    ],
+)  # fmt: skip
+def test_countdowns_are_said_as_people_say_them_in_each_language(
+    language: str, deltas: tuple[timedelta, ...], expected: list[str]
+) -> None:
+    texts = load_texts()[language]
+    # Each a moment after the reminder point, as reminders are sent.
+    late = timedelta(seconds=40)
+    said = [countdown(texts, NOW + delta - late, NOW) if delta > timedelta() else
+            countdown(texts, NOW + delta, NOW) for delta in deltas]  # fmt: skip
+    assert said == expected
