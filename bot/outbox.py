@@ -114,10 +114,13 @@ class OutboxWorker:
             try:
                 dispatched = await self._dispatch_due()
                 await self._report_finished()
-                await self._keep_progress()
             except Exception:
                 log.exception("outbox worker: a round failed; trying again shortly")
                 dispatched = False
+            try:
+                await self._keep_progress()
+            except Exception:  # a progress message is worth less than the sends themselves
+                log.exception("outbox worker: progress messages not brought up to date")
             if not dispatched:
                 await self._idle()
         await asyncio.gather(*self._sends, return_exceptions=True)

@@ -113,11 +113,11 @@ NO_DRAFT = Refused("There is no appeal #2. /appeals lists them.")
 
 
 def joined_b(*also: str) -> Allowed:
-    """Now a contact of B through the invite; `also`: the tables that gained the person's
-    account, or their reference in the audit log, where they had none."""
+    """Now a contact of B through the invite, with a contact's menu recorded in their account;
+    `also`: their reference in the audit log, where they had none."""
     return Allowed(
         f"You are now a contact of {ORGANISATION_B}",
-        changes("contact", "invite", "audit_entry", *also),
+        changes("contact", "invite", "audit_entry", "account", *also),
     )
 
 
@@ -144,11 +144,11 @@ MATRIX = [
             label,
             sends,
             # An organiser who is no contact may become one, as the README's "Everyone" says.
-            organiser=joined_b("account"),
+            organiser=joined_b(),
             contact=Refused(f"You are already a contact of {ORGANISATION_A}."),
             other_contact=Refused(f"You are already a contact of {ORGANISATION_B}."),
             revoked=joined_b(),
-            stranger=joined_b("account", "actor"),
+            stranger=joined_b("actor"),
         )
         # The invite link opens the chat with /start CODE; the code can also be typed.
         for label, sends in (("/join", "/join {code}"), ("/start invite", "/start {code}"))
@@ -362,7 +362,7 @@ MATRIX = [
         f"/revoke {IRINA}",
         Allowed(
             f"Contact {IRINA} no longer acts for {ORGANISATION_A}.",
-            changes("contact", "audit_entry"),
+            changes("contact", "audit_entry", "account"),  # her menu: a stranger's again
         ),
     ),
     # Entries start with their time; the newest are about the arrangement's last steps.

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot import migrate
-from bot.application import build_application
+from bot.application import MENUS_KEY, build_application
 from bot.config import Settings
 from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi
@@ -192,6 +192,8 @@ async def running_bot(
 ) -> AsyncIterator[CoalitionApplication]:
     """The Application `coalition-bot run` serves, started and stopped as it does it."""
     async with serving(build_application(settings, clock=clock)) as app:
+        # Tests begin once the menus due at start-up are set: they write to the database.
+        await app.bot_data[MENUS_KEY]
         yield app
 
 

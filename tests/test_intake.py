@@ -40,7 +40,7 @@ async def test_an_update_delivered_twice_has_its_effect_once(
     # The next update is answered; the repeated one before it was not handled again.
     assert await organiser.says("/appeals") == (
         "Appeals\n#1 Free them all — 0 signatures (draft)\n"
-        "/appeal ID shows one in full; /cosign ID signs it."
+        "/appeal ID shows one in full; /status ID shows where it stands."
     )
     assert await appeal_titles(database) == ["Free them all"]
     # /appeals stored nothing: its mark is written with others', within SETTLE_WITHIN.

@@ -21,7 +21,7 @@ from prometheus_client import Counter
 from pydantic import SecretStr
 from sqlmodel import SQLModel, select
 
-from bot.application import build_application
+from bot.application import MENUS_KEY, build_application
 from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.local_api import LocalBotApi, SentMessage
@@ -178,6 +178,7 @@ class Conversation:
 
     async def begin(self, app: CoalitionApplication) -> None:
         self.app = app
+        await app.bot_data[MENUS_KEY]  # the menus due at start-up, which it records
         self.stored = await state(self.database)
         async with self.database.transaction() as session:
             self.announced = set((await session.exec(select(OutboxMessage.id))).all())

@@ -3,6 +3,7 @@ on the project's Bot API server with Telegram's limits on; paid broadcasts; the 
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -94,7 +95,7 @@ async def asks_on_arrival(api: LocalBotApi, person: Person) -> str:
 
 
 async def test_answers_arrive_during_an_announcement_and_telegram_refuses_nothing(
-    api: LocalBotApi, database: Database, start_bot: StartBot
+    api: LocalBotApi, database: Database, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     ids = await organisations_with_a_contact_each(database, 200)
     people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
@@ -114,6 +115,7 @@ async def test_answers_arrive_during_an_announcement_and_telegram_refuses_nothin
 
     assert api.limits.throttled == 0, "Telegram answered 429"
     assert api.refused == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert all(text.startswith("Human Rights Group") and "co-signed" in text for text in signed)
     assert all(text.startswith("#1 Free the detainees") for text in asked)
     for person in people:  # everyone reached once; the answering got each answer once
