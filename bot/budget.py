@@ -69,6 +69,7 @@ class _Chat:
     tokens: float
     last: float
     burst: int
+    last_bulk: float | None = None  # bulk sends keep to one a second among themselves
 
     def tokens_at(self, now: float) -> float:
         return min(self.burst, self.tokens + (now - self.last) / PER_CHAT_INTERVAL)
@@ -258,8 +259,9 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         if chat is None:
             return 0.0
         wait = (1 - chat.tokens_at(now)) * PER_CHAT_INTERVAL
-        if lane is Lane.BULK:  # bulk sends keep to one a second: the burst is for answers
-            wait = max(wait, chat.last + PER_CHAT_INTERVAL - now)
+        if lane is Lane.BULK and chat.last_bulk is not None:
+            # One bulk message a second to a chat: the burst is for a tap's answer after one.
+            wait = max(wait, chat.last_bulk + PER_CHAT_INTERVAL - now)
         return max(wait, 0.0)
 
     def _shared_wait(self, request: _Request, now: float) -> float:
@@ -288,7 +290,10 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         elif chat_id is not None:
             chat = self._chats.get(chat_id)
             tokens = self.chat_burst if chat is None else chat.tokens_at(now)
-            self._chats[chat_id] = _Chat(tokens=tokens - 1, last=now, burst=self.chat_burst)
+            last_bulk = chat.last_bulk if chat is not None else None
+            if request.lane is Lane.BULK:
+                last_bulk = now
+            self._chats[chat_id] = _Chat(tokens - 1, now, self.chat_burst, last_bulk)
             if len(self._chats) > 10_000:
                 self._forget_quiet_chats(now)
 

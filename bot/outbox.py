@@ -348,6 +348,8 @@ class OutboxWorker:
         last = self._samples.get(item.id)
         if last is not None and moment - last[0] < (FINAL_AFTER if done else PROGRESS_EVERY):
             return
+        if not self.budget.bulk_ready(item.chat_id):
+            return  # the organiser's chat just had a message: the next look, not a wait here
         texts = self.texts[item.language]
         text = str(render_progress(texts, item.send, item.tally, self._pace(item, moment)))
         if item.message_id is None:

@@ -143,10 +143,11 @@ async def show_every_menu_due(
         everyone = await accounts.menus(
             session=session, organiser_ids=organiser_ids, fallback_language=default_language
         )
-    for caller, recorded in everyone:
-        if recorded != menu_key(caller):
-            await _show(bot, database, caller, texts[caller.language])
-            await asyncio.sleep(1 / MENUS_A_SECOND)
+    due = [caller for caller, recorded in everyone if recorded != menu_key(caller)]
+    for number, caller in enumerate(due, start=1):
+        await _show(bot, database, caller, texts[caller.language])
+        if number % MENUS_A_SECOND == 0:
+            await asyncio.sleep(1)
 
 
 async def _show(bot: Bot, database: Database, caller: Caller, texts: Texts) -> None:
