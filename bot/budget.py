@@ -42,6 +42,9 @@ GROUP_WINDOW = 61.0
 ANSWER_RETRIES = 3
 # The most a grant loop sleeps before looking again, whatever it computed.
 LONGEST_NAP = 5.0
+# Naps shorter than this are not cut short by an arrival: watching for one costs more than it
+# saves at a thousand sends a second.
+SHORT_NAP = 0.005
 # Waits shorter than this count as none: float rounding must not make the loop spin on a wait
 # that adding it to the clock cannot end.
 EPSILON = 1e-6
@@ -231,6 +234,9 @@ class TelegramBudget(BaseRateLimiter[Lane]):
 
     async def _nap(self, seconds: float) -> None:
         """Sleep, or less if a request arrives (it may be an answer that can go at once)."""
+        if seconds < SHORT_NAP:  # between paced bulk sends: no answer waits noticeably longer
+            await self._sleep(seconds)
+            return
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         arrival = asyncio.ensure_future(self._arrived.wait())
         try:
