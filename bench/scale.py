@@ -33,7 +33,7 @@ STARTUP_TIMEOUT = 60
 # A reply of several messages is taken to be complete once none has come for this long.
 QUIET = 1.0
 # Samples are spaced to keep the replies under this many messages a second: past Telegram's 30,
-# the bot's reply limiter (PTB's AIORateLimiter) holds them back, and that is what would be
+# the bot's Telegram budget (bot/budget.py) holds them back, and that is what would be
 # measured.
 MESSAGES_PER_SECOND = 20
 

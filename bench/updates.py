@@ -10,8 +10,8 @@ the server accepting the reply. The same 5,000 messages go, each bot on a fresh 
 
 - the floor: a bare PTB bot that only answers "ok" (bench/floor_bot.py);
 - the coalition bot with its replies not paced (bench/unpaced_bot.py): what the bot costs;
-- the coalition bot as `coalition-bot run` serves it, whose replies PTB's AIORateLimiter
-  paces to Telegram's 30 messages a second: what a burst gets in production.
+- the coalition bot as `coalition-bot run` serves it, whose replies its Telegram budget
+  (bot/budget.py) paces to Telegram's 30 messages a second: what a burst gets in production.
 
 Target: the unpaced bot >= 0.5 of the floor's updates per second on SQLite. With `--say TEXT`
 (e.g. "/help", "/status 1") the coalition bot hears TEXT five times from each contact instead:
