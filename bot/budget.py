@@ -58,11 +58,20 @@ class Lane(StrEnum):
 
 
 @dataclass(eq=False)
+class _Sent:
+    """A message counted in the overall window: from when it was granted, then from when
+    Telegram answered it, since it reached Telegram somewhere in between."""
+
+    at: float
+
+
+@dataclass(eq=False)
 class _Request:
     lane: Lane
     chat_id: int | str | None
     paid: bool
     granted: asyncio.Future[None] = field(repr=False)
+    sent: _Sent | None = None  # once granted
 
 
 @dataclass
@@ -101,8 +110,8 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         self._clock = clock
         self._sleep = sleep
         self._on_throttled = on_throttled
-        self._sent: deque[float] = deque()  # answers and unpaid bulk sends, last WINDOW
-        self._bulk_sent: deque[float] = deque()  # bulk sends, paid or not, last WINDOW
+        self._sent: deque[_Sent] = deque()  # answers and unpaid bulk sends, last WINDOW
+        self._bulk_sent: deque[_Sent] = deque()  # bulk sends, paid or not, last WINDOW
         self._next_bulk = 0.0
         self._chats: dict[int, _Chat] = {}
         self._groups: dict[int | str, deque[float]] = {}
@@ -140,10 +149,11 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         paid = lane is Lane.BULK and bool(data.get("allow_paid_broadcast"))
         retries = ANSWER_RETRIES if lane is Lane.ANSWER else 0
         for attempt in range(retries + 1):
+            request = None
             if chat_id is None:  # not a message (a callback's answer, the menu): only pauses
                 await self._wait_out_pause()
             else:
-                await self._acquire(lane, chat_id, paid)
+                request = await self._acquire(lane, chat_id, paid)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -157,6 +167,9 @@ class TelegramBudget(BaseRateLimiter[Lane]):
                 )
                 if attempt == retries:
                     raise
+            finally:
+                if request is not None:
+                    self._answered(request)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def pause(self, seconds: float) -> None:
@@ -170,12 +183,12 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         while (left := self._paused_until - self._clock()) > EPSILON:
             await self._sleep(left)
 
-    async def _acquire(self, lane: Lane, chat_id: int | str, paid: bool) -> None:
+    async def _acquire(self, lane: Lane, chat_id: int | str, paid: bool) -> _Request:
         request = _Request(lane, chat_id, paid, asyncio.get_running_loop().create_future())
         now = self._clock()
         if not self._answers and not self._bulk and self._wait(request, now) <= EPSILON:
             self._take(request, now)  # nobody waits and there is room: no loop involved
-            return
+            return request
         (self._answers if request.lane is Lane.ANSWER else self._bulk).append(request)
         self._arrived.set()
         if self._granter is None or self._granter.done():
@@ -185,6 +198,20 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         except asyncio.CancelledError:
             self._withdraw(request)
             raise
+        return request
+
+    def _answered(self, request: _Request) -> None:
+        """Telegram answered (or the request failed): the message's place in the windows now
+        counts from here. Requests granted a moment apart may reach Telegram closer together
+        when the machine is busy; counted from the answer, none can be early."""
+        now = self._clock()
+        if request.sent is not None:
+            request.sent.at = max(request.sent.at, now)
+        chat = self._chats.get(request.chat_id) if isinstance(request.chat_id, int) else None
+        if chat is not None and chat.last < now:
+            # The refill counts from the answer: a token is never back before a second has
+            # passed where Telegram counts it.
+            chat.last = now
 
     def _withdraw(self, request: _Request) -> None:
         for queue in (self._answers, self._bulk):
@@ -275,20 +302,21 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         _expire(self._sent, now)
         wait = 0.0
         if not request.paid and len(self._sent) >= self.overall_rate:
-            wait = self._sent[0] + WINDOW - now
+            wait = self._sent[0].at + WINDOW - now
         if request.lane is Lane.BULK:
             _expire(self._bulk_sent, now)
             # Evenly spaced, not in bursts: a burst arrives bunched and trips Telegram's window.
             wait = max(wait, self._next_bulk - now)
             if len(self._bulk_sent) >= self.bulk_rate:
-                wait = max(wait, self._bulk_sent[0] + WINDOW - now)
+                wait = max(wait, self._bulk_sent[0].at + WINDOW - now)
         return wait
 
     def _take(self, request: _Request, now: float) -> None:
+        request.sent = _Sent(now)
         if not request.paid:
-            self._sent.append(now)
+            self._sent.append(request.sent)
         if request.lane is Lane.BULK:
-            self._bulk_sent.append(now)
+            self._bulk_sent.append(request.sent)
             self._next_bulk = max(self._next_bulk, now) + 1 / self.bulk_rate
         chat_id = request.chat_id
         if isinstance(chat_id, str) or (chat_id is not None and chat_id < 0):
@@ -318,8 +346,8 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         }
 
 
-def _expire(sent: deque[float], now: float) -> None:
-    while sent and sent[0] + WINDOW <= now + EPSILON:
+def _expire(sent: deque[_Sent], now: float) -> None:
+    while sent and sent[0].at + WINDOW <= now + EPSILON:
         sent.popleft()
 
 

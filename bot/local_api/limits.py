@@ -26,8 +26,9 @@ class Limits:
     server_errors: dict[int, int] = field(default_factory=dict)
     # Chat -> the chat it was migrated to: 400 with migrate_to_chat_id.
     migrated: dict[int, int] = field(default_factory=dict)
-    # How many 429s were answered, to show a test that throttling happened.
+    # How many 429s were answered, to show a test that throttling happened, and why.
     throttled: int = 0
+    throttled_why: list[str] = field(default_factory=list)
     _window: deque[float] = field(default_factory=deque)
     _paid_window: deque[float] = field(default_factory=deque)
     # Chat -> (its tokens after its last message, when that was).
@@ -55,11 +56,11 @@ class Limits:
         while window and now - window[0] >= 1:
             window.popleft()
         if rate is not None and len(window) >= rate:
-            self._throttle(window[0] + 1 - now)
+            self._throttle(window[0] + 1 - now, f"over {rate} a second")
         tokens = self._tokens(chat_id, now)
         interval = self.per_chat_interval
         if interval is not None and tokens < 1 - 1e-9:
-            self._throttle((1 - tokens) * interval)
+            self._throttle((1 - tokens) * interval, f"too fast to chat {chat_id}")
         window.append(now)
         self._chat_tokens[chat_id] = (tokens - 1, now)
 
@@ -70,8 +71,9 @@ class Limits:
         tokens, last = self._chat_tokens[chat_id]
         return min(burst, tokens + (now - last) / self.per_chat_interval)
 
-    def _throttle(self, wait: float) -> None:
+    def _throttle(self, wait: float, why: str) -> None:
         self.throttled += 1
+        self.throttled_why.append(why)
         retry_after = max(1, math.ceil(wait))
         raise ApiError(
             429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
