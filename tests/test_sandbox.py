@@ -8,12 +8,13 @@ import shutil
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
 
 from bot.local_api.html import browser_html
 from tests.test_cli import EXECUTABLE, clean_environment, run_cli
@@ -59,9 +60,9 @@ def stop(process: subprocess.Popen[str]) -> str:
     return stderr
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    """`coalition-bot sandbox` on a free port; yields the page's address."""
+@contextmanager
+def running_sandbox(tmp_path: Path) -> Iterator[str]:
+    """`coalition-bot sandbox` on a free port, stopped cleanly after; the page's address."""
     process, banner = start_sandbox(tmp_path, "sandbox", "--port", str(free_port()))
     match = BANNER.match(banner)
     assert match, f"no banner, got {banner!r}"
@@ -72,19 +73,32 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
     assert "Traceback" not in stderr
 
 
-@pytest.fixture
-async def page(sandbox: str) -> AsyncIterator[Page]:
+@asynccontextmanager
+async def browsing(address: str, viewport: ViewportSize) -> AsyncIterator[Page]:
+    """Chromium showing the sandbox's page in a window of `viewport`'s size."""
     if CHROMIUM is None and not BROWSER_REQUIRED:
         pytest.skip("Chromium is not installed (`apt-get install chromium`; .ci/run does it)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM or "/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        page = await browser.new_page(viewport=viewport)
         expect.set_options(timeout=SEEN_WITHIN_MS)
-        await page.goto(sandbox)
+        await page.goto(address)
         yield page
         await browser.close()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[str]:
+    with running_sandbox(tmp_path) as address:
+        yield address
+
+
+@pytest.fixture
+async def page(sandbox: str) -> AsyncIterator[Page]:
+    async with browsing(sandbox, {"width": 1280, "height": 900}) as page:
+        yield page
 
 
 async def be(page: Page, name: str) -> None:
@@ -143,7 +157,7 @@ async def test_an_organiser_and_a_new_contact_run_an_appeal_in_the_browser(page:
     question = from_bot(page).last
     await expect(question).to_contain_text("Cosigner l’appel #2")
     await question.get_by_role("button", name="Confirmer").click()
-    await expect(question).to_contain_text("Mémorial Lyon a cosigné l’appel #2")
+    await expect(question).to_contain_text("L’organisation « Mémorial Lyon » a cosigné l’appel #2")
 
     # /status on the page shows one signature.
     await send(page, "/status 2")
@@ -222,7 +236,8 @@ async def test_an_export_is_downloadable_from_the_page(sandbox: str) -> None:
     async with aiohttp.ClientSession(sandbox) as client:
         async with client.post("/sandbox/say", json={"person": 1001, "text": "/export 1"}):
             pass
-        shown = await chat(client, 1001, messages=3)
+        # The welcome, the command, the CSV and the letter.
+        shown = await chat(client, 1001, messages=4)
         documents = [message["document"] for message in shown if "document" in message]
         [csv] = [document for document in documents if document["name"].endswith(".csv")]
         assert len(documents) == 2

@@ -22,6 +22,8 @@ class SentMessage:
     accepted_at: float = 0.0
     # Whether it was sent as a paid broadcast (allow_paid_broadcast).
     paid: bool = False
+    # When it was sent, by the server's clock (Unix seconds), as Telegram dates it.
+    date: int = 0
 
     def buttons(self) -> list[Json]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

@@ -295,6 +295,7 @@ class LocalBotApi:
         self.limits.admit(message.chat_id, now, paid=paid)
         message.paid = paid
         message.accepted_at = now
+        message.date = int(self.clock())
         chat = self._chat(message.chat_id)
         async with chat.changed:
             chat.messages.append(message)
@@ -373,6 +374,8 @@ class LocalBotApi:
 
     async def _edit_reply_markup(self, params: Json) -> Json:
         message = self._find(params)
+        if params.get("reply_markup") == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
         self.limits.count(message.chat_id, time.monotonic())
         message.reply_markup = params.get("reply_markup")
         return await self._edited(message)
@@ -401,7 +404,7 @@ class LocalBotApi:
             "message_id": message.message_id,
             "from": self.bot_user,
             "chat": person.as_private_chat(),
-            "date": int(self.clock()),
+            "date": message.date,
         }
         if message.document is not None:
             result["document"] = {

@@ -2,6 +2,8 @@
 
 The page talks JSON to these routes, served beside the Bot API on the same loopback port, and
 follows `/sandbox/events` (server-sent events) to refresh as soon as the bot sends or edits.
+Reading a person's chat marks it read, as opening it in Telegram does, so the unread counts
+survive a reload of the page.
 """
 
 import json
@@ -53,7 +55,8 @@ class SandboxPage:
         self.api = api
         self.clock = clock
         self.bot: TheBot | None = None
-        self.roles: dict[int, str] = {}
+        # How many of the bot's messages each person has had on the screen.
+        self.read: dict[int, int] = {}
 
     def install(self, app: web.Application) -> None:
         """Add the page's routes to the Bot API server's application."""
@@ -98,7 +101,8 @@ class SandboxPage:
                         "name": person.first_name,
                         "language": person.language_code or "",
                         "role": role,
-                        "received": len(self.api.messages(person.user_id)),
+                        "unread": len(self.api.messages(person.user_id))
+                        - self.read.get(person.user_id, 0),
                         "commands": self._commands(person.user_id, person.language_code),
                     }
                 )
@@ -125,11 +129,16 @@ class SandboxPage:
 
     async def _chat(self, request: web.Request) -> web.Response:
         person = self._person(request.match_info["person"])
+        sent = self.api.messages(person)
+        self.read[person] = len(sent)
         shown: list[tuple[int, Json]] = [
-            (said.message_id, {"mine": True, "html": browser_html(said.text, None)})
+            (
+                said.message_id,
+                {"mine": True, "html": browser_html(said.text, None), "date": said.date},
+            )
             for said in self.api.said(person)
         ]
-        shown += [(sent.message_id, self._shown(sent)) for sent in self.api.messages(person)]
+        shown += [(message.message_id, self._shown(message)) for message in sent]
         shown.sort(key=lambda pair: pair[0])
         return web.json_response({"messages": [{"id": i, **fields} for i, fields in shown]})
 
@@ -139,6 +148,7 @@ class SandboxPage:
             "mine": False,
             "html": browser_html(message.source, message.parse_mode) if message.text else "",
             "edited": message.edits > 0,
+            "date": message.date,
             "buttons": [
                 [
                     {"text": button.get("text", ""), "data": button.get("callback_data")}

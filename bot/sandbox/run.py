@@ -16,11 +16,13 @@ from bot import migrate
 from bot.application import TIMELINE_KEY, build_application
 from bot.config import Settings, SettingsError
 from bot.context import RESOURCES_KEY, Resources
+from bot.i18n import load_texts, pick_language
 from bot.local_api import LocalBotApi
 from bot.logs import configure_logging
 from bot.sandbox.clock import MovableClock
 from bot.sandbox.coalition import MEMBERS, ORGANISER, gather
 from bot.sandbox.page import SandboxPage, TheBot
+from bot.sandbox.welcome import welcome
 from bot.serving import serving
 
 HOST = "127.0.0.1"
@@ -76,6 +78,9 @@ async def _serve(settings: Settings, port: int, database_url: str) -> None:
                 offsets=sandbox_settings.reminder_offsets,
                 timeline_changed=app.bot_data[TIMELINE_KEY].tick,
             )
+            # Before the banner: the page, opened after it, shows the welcome at once.
+            language = pick_language(ORGANISER.language, sandbox_settings.default_language)
+            await app.bot.send_message(ORGANISER.user_id, welcome(load_texts()[language]))
             print(
                 f"Sandbox: open http://{HOST}:{api.port} in a browser. The bot, its Telegram "
                 "and its people are simulated on this machine: nothing leaves it. "

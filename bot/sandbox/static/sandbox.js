@@ -1,29 +1,16 @@
 // The sandbox's page: one chat with the bot at a time, as any of the simulated people.
 // The server sends an event whenever something changes; the page then reads the state again.
+// chat.js, loaded before, draws the chat itself.
 "use strict";
 
 const page = {
   people: [],
-  current: null,
+  // Whose chat is shown; kept in the address, so that a reload stays in it.
+  current: Number(location.hash.slice(1)) || null,
   bot: "",
-  // Messages from the bot already seen, per person, for the unread counts.
-  seen: {},
   refreshing: false,
   again: false,
 };
-
-const $ = (selector) => document.querySelector(selector);
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else if (name === "html") node.innerHTML = value; // sanitised by the server
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 function showError(text) {
   const bar = $("#error");
@@ -64,14 +51,13 @@ function renderPeople() {
   const list = $("#people");
   list.replaceChildren();
   for (const person of page.people) {
-    const unread = person.received - (page.seen[person.id] ?? 0);
     const button = element("button", { type: "button", class: "person", "data-id": person.id }, [
       element("span", { class: "name", text: person.name }),
       " ",
-      element("span", { class: "hint", text: `${person.language} · ${person.role}` }),
+      element("span", { class: "hint detail", text: `${person.language} · ${person.role}` }),
     ]);
-    if (unread > 0 && person.id !== page.current) {
-      button.prepend(element("span", { class: "unread", text: String(unread) }));
+    if (person.unread > 0 && person.id !== page.current) {
+      button.prepend(element("span", { class: "unread", text: String(person.unread) }));
     }
     if (person.id === page.current) button.classList.add("current");
     button.addEventListener("click", () => switchTo(person.id));
@@ -93,48 +79,23 @@ function renderMenu(commands) {
     item.addEventListener("click", () => {
       const box = $("#compose textarea");
       box.value = `/${command.command} `;
-      menu.hidden = true;
+      closeMenu();
       box.focus();
     });
     return item;
   }));
 }
 
-function renderMessage(message) {
-  const bubble = element("div", { class: message.mine ? "message mine" : "message bot", "data-id": message.id });
-  if (message.document) {
-    bubble.append(element("a", {
-      class: "document", href: message.document.href, download: message.document.name,
-      text: `📄 ${message.document.name}`,
-    }));
-  }
-  if (message.html) bubble.append(element("div", { class: "text", html: message.html }));
-  if (message.buttons && message.buttons.length) {
-    const rows = element("div", { class: "buttons" });
-    for (const row of message.buttons) {
-      const line = element("div", { class: "row" });
-      for (const button of row) {
-        const node = element("button", { type: "button", text: button.text });
-        node.addEventListener("click", () => press(message.id, button));
-        line.append(node);
-      }
-      rows.append(line);
-    }
-    bubble.append(rows);
-  }
-  if (message.edited) bubble.append(element("div", { class: "meta", text: "edited" }));
-  return bubble;
+function showMenu(open) {
+  $("#menu").hidden = !open;
+  $("#menu-button").setAttribute("aria-expanded", String(open));
 }
 
-async function renderChat(scrollDown) {
-  const box = $("#messages");
-  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-  const chat = await call(`/sandbox/chat/${page.current}`);
-  box.replaceChildren(...chat.messages.map(renderMessage));
-  if (scrollDown || nearBottom) box.scrollTop = box.scrollHeight;
+function closeMenu() {
+  showMenu(false);
 }
 
-async function refresh(scrollDown = false) {
+async function refresh() {
   // One refresh at a time; changes that arrive meanwhile cause one more.
   if (page.refreshing) { page.again = true; return; }
   page.refreshing = true;
@@ -143,13 +104,14 @@ async function refresh(scrollDown = false) {
     page.people = state.people;
     page.bot = state.bot;
     if (!page.people.some((p) => p.id === page.current)) page.current = page.people[0]?.id ?? null;
-    const current = page.people.find((p) => p.id === page.current);
-    if (current) page.seen[current.id] = current.received;
     $("#now").textContent = `Now: ${when(state.now)}`;
     $("#next").textContent = state.next ? `next on the timeline: ${when(state.next)}` : "nothing scheduled";
     $("#jump-next").disabled = !state.next;
     renderPeople();
-    if (page.current !== null) await renderChat(scrollDown);
+    if (page.current !== null) {
+      const shown = await call(`/sandbox/chat/${page.current}`);
+      showChat(page.current, shown.messages, press);
+    }
   } catch (error) {
     showError(error.message);
   } finally {
@@ -160,16 +122,20 @@ async function refresh(scrollDown = false) {
 
 function switchTo(id) {
   page.current = id;
-  $("#menu").hidden = true;
-  refresh(true);
+  history.replaceState(null, "", `#${id}`);
+  closeMenu();
+  showAddForm(false);
+  refresh();
 }
 
 async function say(text) {
-  if (await act("/sandbox/say", { person: page.current, text })) refresh(true);
+  followAnswers();
+  if (await act("/sandbox/say", { person: page.current, text })) refresh();
 }
 
 function press(messageId, button) {
   if (button.url) { openLink(button.url); return; }
+  followAnswers();
   act("/sandbox/press", { person: page.current, message: messageId, data: button.data });
 }
 
@@ -187,7 +153,7 @@ function openLink(href) {
     const choice = element("button", { type: "button", text: `${person.name} (${person.role})` });
     choice.addEventListener("click", () => {
       dialog.close();
-      page.current = person.id;
+      switchTo(person.id);
       say(`/start ${code}`);
     });
     return choice;
@@ -211,6 +177,7 @@ $("#compose").addEventListener("submit", (event) => {
   const text = box.value.trim();
   if (!text || page.current === null) return;
   box.value = "";
+  closeMenu();
   say(text);
 });
 
@@ -221,7 +188,26 @@ $("#compose textarea").addEventListener("keydown", (event) => {
   }
 });
 
-$("#menu-button").addEventListener("click", () => { $("#menu").hidden = !$("#menu").hidden; });
+$("#menu-button").addEventListener("click", () => showMenu($("#menu").hidden));
+
+// The menu closes as Telegram's does: on Escape, or a click anywhere else.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeMenu();
+});
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("#menu, #menu-button")) closeMenu();
+});
+
+// At phone width the form to add a person folds away behind "+".
+function showAddForm(open) {
+  document.body.classList.toggle("adding", open);
+  $("#add-toggle").setAttribute("aria-expanded", String(open));
+}
+
+$("#add-toggle").addEventListener("click", () => {
+  showAddForm(!document.body.classList.contains("adding"));
+  if (document.body.classList.contains("adding")) $("#add-person input").focus();
+});
 
 $("#add-person").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -236,4 +222,4 @@ for (const button of document.querySelectorAll("#clock [data-hours]")) {
 $("#jump-next").addEventListener("click", () => act("/sandbox/jump", { to: "next" }));
 
 new EventSource("/sandbox/events").onmessage = () => refresh();
-refresh(true);
+refresh();
