@@ -7,6 +7,7 @@ unless they are already `Markup`: user-provided text cannot break the parse mode
 
 import functools
 import gettext
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -20,6 +21,14 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # Each language by its own name: how a reader recognises theirs in any interface language.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "uk": "Українська", "ru": "Русский"}
 DOMAIN = "messages"
+# A placeholder a text puts in quotes («{organisation}», “{title}”); a value that has quotes of
+# the same kind inside (Правозахисна група «Світанок») gets the inner ones, as typographers do.
+QUOTED = re.compile(r"([«“])[\u00a0\u202f ]?\{(\w+)\}")
+INNER_QUOTES = {
+    "«": {"fr": "“”", "en": "“”", "uk": "„“", "ru": "„“"},
+    "“": {"fr": "‘’", "en": "‘’", "uk": "‘’", "ru": "‘’"},
+}
+CLOSING = {"«": "»", "“": "”"}
 
 
 class Texts:
@@ -31,7 +40,8 @@ class Texts:
         self._translations = translations
 
     def t(self, message: str, /, **values: object) -> Markup:
-        return Markup(self._translations.gettext(message)).format(**values)
+        template = self._translations.gettext(message)
+        return Markup(template).format(**self._nested(template, values))
 
     def plain(self, message: str, /) -> str:
         """A translated text that is not markup (such as `/cosign <id>`): escaped when used."""
@@ -42,7 +52,20 @@ class Texts:
         return self._translations.ngettext(singular, plural, n).format(n=n)
 
     def tn(self, singular: str, plural: str, n: int, /, **values: object) -> Markup:
-        return Markup(self._translations.ngettext(singular, plural, n)).format(n=n, **values)
+        template = self._translations.ngettext(singular, plural, n)
+        return Markup(template).format(n=n, **self._nested(template, values))
+
+    def _nested(self, template: str, values: dict[str, object]) -> dict[str, object]:
+        """The values, with quotes inside a quoted one turned into this language's inner
+        quotes: «Правозахисна група „Світанок“», not «Правозахисна група «Світанок»»."""
+        nested = dict(values)
+        for opening, key in QUOTED.findall(template):
+            value = values.get(key)
+            if isinstance(value, str) and not isinstance(value, Markup):
+                inner = INNER_QUOTES[opening][self.language]
+                swap = str.maketrans({opening: inner[0], CLOSING[opening]: inner[1]})
+                nested[key] = value.translate(swap)
+        return nested
 
 
 def catalog_path(language: str) -> Path:

@@ -21,7 +21,7 @@ from telegram.ext import ExtBot
 from bot.budget import Lane, TelegramBudget
 from bot.i18n import Texts
 from bot.metrics import Metrics
-from handlers.announcements import render_announcement, render_reconfirmation
+from handlers.announcements import render_announcement, render_closing, render_reconfirmation
 from handlers.broadcasts import Pace, render_broadcast, render_progress, render_report
 from handlers.phases import render_deadline_report, render_phase_start, render_reminder
 from models import Database, OutboxKind
@@ -290,6 +290,9 @@ class OutboxWorker:
             case OutboxKind.DEADLINE_REPORT:
                 assert message.payload is not None
                 return render_deadline_report(texts, message.payload), None
+            case OutboxKind.APPEAL_CLOSED:
+                assert message.payload is not None
+                return render_closing(texts, message.payload), None
             case OutboxKind.RECONFIRM:
                 assert message.payload is not None
                 return render_reconfirmation(texts, message.payload)

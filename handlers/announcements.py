@@ -29,6 +29,17 @@ def render_announcement(
     return text, InlineKeyboardMarkup([[cosign]])
 
 
+def render_closing(texts: Texts, payload: dict[str, Any]) -> Markup:
+    """What every subscribed member receives when an appeal closes, signer or not."""
+    return texts.tn(
+        "🔒 Appeal #{id} “{title}” is closed: {n} organisation signed it.",
+        "🔒 Appeal #{id} “{title}” is closed: {n} organisations signed it.",
+        int(payload["signatures"]),
+        id=payload["appeal_id"],
+        title=payload["title"],
+    )
+
+
 @button("cosign")
 async def ask_to_confirm(call: Call) -> None:
     """A tap signs in an organisation's name: ask first, if it can sign at all."""
@@ -63,13 +74,13 @@ async def ask_to_confirm(call: Call) -> None:
     await call.reply(question, buttons)
 
 
-@button("cosign")
+@button("cosign", question=True)
 async def confirm(call: Call) -> None:
     """Sign, publicly, in the organisation's name."""
     await call.edit(await sign_for_caller(call, call.number(), Disclosure.PUBLIC))
 
 
-@button("cosign")
+@button("cosign", question=True)
 async def cancel(call: Call) -> None:
     """Leave the appeal unsigned."""
     await call.edit(call.texts.t("Not signed. /cosign {id} signs it later.", id=call.number()))
@@ -100,7 +111,7 @@ def render_reconfirmation(
     return text, InlineKeyboardMarkup([buttons])
 
 
-@button("cosign")
+@button("cosign", question=True)
 async def reconfirm(call: Call) -> None:
     """The organisation's signature stands on the text the contact was shown."""
     caller = call.caller
@@ -126,7 +137,7 @@ async def reconfirm(call: Call) -> None:
     )
 
 
-@button("cosign")
+@button("cosign", question=True)
 async def withdraw_after_change(call: Call) -> None:
     """The organisation does not sign the changed text."""
     caller = call.caller

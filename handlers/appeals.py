@@ -51,7 +51,7 @@ async def list_appeals(call: Call) -> None:
     await call.reply(Markup("\n").join(lines))
 
 
-@command("appeal", usage=N_("/appeal ID"))
+@command("appeal")
 async def show_appeal(call: Call) -> None:
     """Show an appeal's full text and its state."""
     appeal_id = call.sole_number()
@@ -83,7 +83,7 @@ async def show_appeal(call: Call) -> None:
     await call.reply(Markup("\n").join([heading, state, which, Markup(""), body]), protect=draft)
 
 
-@command("status", usage=N_("/status ID"))
+@command("status")
 async def status(call: Call) -> None:
     """Show where an appeal stands: state, count, the caller's signature, public signatories."""
     appeal_id = call.sole_number()
@@ -200,21 +200,34 @@ def more_signatories(texts: Texts, n: int) -> Markup:
     return texts.t("…and {n} more.", n=n)
 
 
-@command(
-    "cosign",
-    usage=N_(
-        "/cosign ID signs publicly; /cosign ID private names your organisation only to the "
-        "addressees; /cosign ID anonymous counts it without naming it"
-    ),
-)
+@command("cosign")
 async def cosign(call: Call) -> None:
     """Co-sign an open appeal in the name of the caller's organisation."""
     appeal_id = call.number()
-    options = [arg.lower() for arg in call.args[1:]]
-    if options not in ([], ["private"], ["anonymous"]):
+    options = call.args[1:]
+    if len(options) > 1:
         raise UsageError()
-    disclosure = Disclosure(options[0]) if options else Disclosure.PUBLIC
+    disclosure = Disclosure.PUBLIC
+    if options:
+        chosen = disclosure_words(call.context.resources.texts).get(options[0].lower())
+        if chosen is None:
+            raise UsageError()
+        disclosure = chosen
     await call.reply(await sign_for_caller(call, appeal_id, disclosure))
+
+
+# The words after `/cosign ID`: English, shown in the reader's language, and understood in any.
+DISCLOSURE_WORDS = {Disclosure.PRIVATE: N_("private"), Disclosure.ANONYMOUS: N_("anonymous")}
+
+
+def disclosure_words(every_language: dict[str, Texts]) -> dict[str, Disclosure]:
+    """Each way of writing `private` and `anonymous` the bot understands."""
+    return {
+        word.lower(): disclosure
+        for disclosure, english in DISCLOSURE_WORDS.items()
+        for texts in every_language.values()
+        for word in (english, texts.plain(english))
+    }
 
 
 async def sign_for_caller(call: Call, appeal_id: int, disclosure: Disclosure) -> Markup:
@@ -261,7 +274,7 @@ async def sign_for_caller(call: Call, appeal_id: int, disclosure: Disclosure) ->
     return Markup("\n").join([done, count])
 
 
-@command("withdraw", usage=N_("/withdraw ID"))
+@command("withdraw")
 async def withdraw(call: Call) -> None:
     """Remove the caller's organisation's signature from an open appeal."""
     appeal_id = call.sole_number()

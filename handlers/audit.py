@@ -6,13 +6,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
-from handlers.menu import N_
 from services import audit
 
 PAGE = 20
 
 
-@command("audit", usage=N_("/audit [APPEAL_ID]"))
+@command("audit")
 async def show(call: Call) -> None:
     """The latest entries, or only those about one appeal (its signatures included)."""
     if len(call.args) > 1:

@@ -12,7 +12,6 @@ from bot.context import CoalitionApplication
 from bot.i18n import Texts
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
-from handlers.menu import N_
 from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
 from services import broadcasts, progress
@@ -114,7 +113,7 @@ def _time_left(texts: Texts, left: timedelta) -> Markup:
     return texts.tn("about {n} minute", "about {n} minutes", n)
 
 
-@command("broadcast", usage=N_("/broadcast TEXT (it may span several lines)"))
+@command("broadcast")
 async def broadcast(call: Call) -> None:
     """Preview an alert to every member, with Send and Cancel buttons."""
     if not call.body.strip():
@@ -143,7 +142,7 @@ async def broadcast(call: Call) -> None:
     await call.reply(Markup("\n\n").join([heading, shown]), buttons, protect=True)
 
 
-@button("broadcast")
+@button("broadcast", question=True)
 async def send(call: Call) -> None:
     """Queue the previewed broadcast for every subscribed member, and show its progress."""
     broadcast_id = call.number()
@@ -200,7 +199,7 @@ async def _ask_for_approval(call: Call, broadcast_id: int) -> None:
     await approvals.ask_second_organiser(call, requested, wording)
 
 
-@button("broadcast")
+@button("broadcast", question=True)
 async def cancel(call: Call) -> None:
     """Drop the previewed broadcast; nothing is sent."""
     broadcast_id = call.number()
@@ -209,7 +208,7 @@ async def cancel(call: Call) -> None:
     await call.edit(call.texts.t("Broadcast #{id} cancelled; nothing was sent.", id=broadcast_id))
 
 
-@command("delivery", usage=N_("/delivery ID"))
+@command("delivery")
 async def delivery(call: Call) -> None:
     """Show how far a broadcast has gone."""
     broadcast_id = call.sole_number()

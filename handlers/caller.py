@@ -129,6 +129,17 @@ class Call:
             )
         return sent
 
+    async def drop_buttons(self) -> None:
+        """Take the buttons off the message a button was on, leaving its text as it is."""
+        try:
+            await self.context.bot.edit_message_reply_markup(
+                self.chat_id, self.message_id, reply_markup=None
+            )
+        except BadRequest as error:
+            # Gone already: the first of two taps edited the message.
+            if "message is not modified" not in error.message.lower():
+                raise
+
     async def edit(self, text: Markup) -> None:
         """Replace the message a button was on (and its buttons), so it cannot be tapped again."""
         try:
@@ -169,12 +180,10 @@ async def identify_account(
     return caller, resources.texts[caller.language]
 
 
-def command(name: str, usage: str | None = None) -> Callable[[Body], Callback]:
-    """Wrap a command handler: identify the caller, check the menu's audience, word refusals.
-
-    `usage` is a translatable text shown when the handler raises UsageError; a command that
-    takes no arguments has none and ignores any it is given.
-    """
+def command(name: str) -> Callable[[Body], Callback]:
+    """Wrap a command handler: identify the caller, check the menu's audience, word refusals
+    (its menu entry says how to use it)."""
+    entry = ENTRIES[name]
 
     def wrap(body: Body) -> Callback:
         @functools.wraps(body)
@@ -182,16 +191,17 @@ def command(name: str, usage: str | None = None) -> Callable[[Body], Callback]:
             message = update.effective_message
             assert message is not None
             where = (message.chat.id, message.message_id)
-            await _answer(update, context, where, name, context.args or [], body, usage)
+            await _answer(update, context, where, name, context.args or [], body, entry, False)
 
         return callback
 
     return wrap
 
 
-def button(name: str) -> Callable[[Body], Callback]:
+def button(name: str, *, question: bool = False) -> Callable[[Body], Callback]:
     """Wrap an inline-button handler like a command: `name` is the command whose audience
-    may tap it, and the pattern's groups are its arguments."""
+    may tap it, and the pattern's groups are its arguments. On a `question` (a Confirm or
+    Cancel), a refusal also takes the question's buttons off, so that no used one stays live."""
 
     def wrap(body: Body) -> Callback:
         @functools.wraps(body)
@@ -207,7 +217,12 @@ def button(name: str) -> Callable[[Body], Callback]:
             assert query.message is not None
             where = (query.message.chat.id, query.message.message_id)
             arguments = [group for group in context.match.groups() if group is not None]
-            await _answer(update, context, where, name, arguments, body, None)
+            # A forged tap on a message without buttons leaves that message as it is.
+            pressed = query.message
+            in_place = (
+                question and isinstance(pressed, Message) and pressed.reply_markup is not None
+            )
+            await _answer(update, context, where, name, arguments, body, None, in_place)
 
         return callback
 
@@ -221,29 +236,43 @@ async def _answer(
     name: str,
     arguments: list[str],
     body: Body,
-    usage: str | None,
+    entry: MenuEntry | None,
+    in_place: bool,
 ) -> None:
     caller, texts = await identify(update, context)
     chat_id, message_id = where
     call = Call(update, context, chat_id, message_id, caller, texts, arguments)
+
+    async def refuse(text: Markup) -> None:
+        if in_place:
+            await call.drop_buttons()
+        await call.reply(text)
+
     if not may_use(caller, name):
-        await call.reply(_not_allowed(texts, caller, ENTRIES[name]))
+        await refuse(_not_allowed(texts, caller, ENTRIES[name]))
         return
     try:
         await body(call)
     except intake.AlreadyHandled:
         log.info("update %d was handled before: its effect is not repeated", update.update_id)
     except UsageError:
-        if usage is not None:
-            await call.reply(texts.t("Usage: {usage}", usage=texts.plain(usage)))
+        if entry is not None:
+            await call.reply(texts.t("Usage: {usage}", usage=usage(texts, entry)))
             return
-        assert update.callback_query, f"/{name} refused its arguments but has no usage"
         # Data in a button's form with a number out of range: not a button the bot made.
         await call.reply(unknown_button(texts))
     except BadInput as error:
-        await call.reply(error.word(texts))
+        await refuse(error.word(texts))
     except Refusal as refusal:
-        await call.reply(word_refusal(texts, refusal))
+        await refuse(word_refusal(texts, refusal))
+
+
+def usage(texts: Texts, entry: MenuEntry) -> str:
+    """How to use a command, in the reader's language."""
+    if entry.usage is not None:
+        return texts.plain(entry.usage)
+    assert entry.arguments is not None, f"/{entry.command} refused arguments it does not take"
+    return f"/{entry.command} {texts.plain(entry.arguments)}"
 
 
 def unknown_button(texts: Texts) -> Markup:

@@ -11,7 +11,6 @@ from bot.config import LANGUAGES
 from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
-from handlers.menu import N_
 from services import exports
 from services.exports import Signatories
 
@@ -62,7 +61,7 @@ def file_names(appeal_id: int, language: str) -> tuple[str, str]:
     return f"appeal-{appeal_id}-signatures.csv", f"appeal-{appeal_id}-letter.{language}.txt"
 
 
-@command("export", usage=N_("/export ID, or /export ID en|fr|uk|ru for the letter's language"))
+@command("export")
 async def export(call: Call) -> None:
     """Send the signature list (CSV) and the letter with its signatories."""
     if not 1 <= len(call.args) <= 2:

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CoalitionApplication
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
-from handlers.menu import N_, show_menu
+from handlers.menu import show_menu
 from handlers.to_organisers import person_named, tell_organisers
 from models.database import stored_id
 from services import join_requests
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 DECIDERS = "invite"
 
 
-@command("request", usage=N_("/request NAME OF THE ORGANISATION"))
+@command("request")
 async def request(call: Call) -> None:
     """Ask the organisers to make the caller a contact of an organisation."""
     name = " ".join(call.args)

@@ -6,7 +6,7 @@ from telegram.ext import CommandHandler
 from bot.context import CoalitionApplication
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
-from handlers.menu import N_, show_menu
+from handlers.menu import show_menu
 from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
 from services import membership
@@ -51,7 +51,7 @@ async def organisations(call: Call) -> None:
     await call.reply(Markup("\n").join(lines), protect=True)
 
 
-@command("revoke", usage=N_("/revoke USER_ID (the contact's Telegram id, as /orgs shows it)"))
+@command("revoke")
 async def revoke(call: Call) -> None:
     """Unlink a contact from its organisation; it can no longer sign."""
     telegram_id = call.telegram_id()
@@ -72,7 +72,7 @@ async def revoke(call: Call) -> None:
     )
 
 
-@command("promote", usage=N_("/promote USER_ID"))
+@command("promote")
 async def promote(call: Call) -> None:
     """Make someone an organiser."""
     telegram_id = call.telegram_id()
@@ -111,7 +111,7 @@ async def promote(call: Call) -> None:
     await tell_organisers(call, notice, exclude={call.caller.telegram_id, telegram_id})
 
 
-@command("demote", usage=N_("/demote USER_ID"))
+@command("demote")
 async def demote(call: Call) -> None:
     """Make a promoted organiser an ordinary person again."""
     telegram_id = call.telegram_id()

@@ -35,49 +35,190 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class MenuEntry:
+    """One command: who may use it, and how /help, the menu and refusals describe it."""
+
     command: str
     description: str
     audience: Audience
+    # As /help shows them after the command; None: it takes none, and ignores any it is given.
+    arguments: str | None = None
+    # What a refusal of its arguments says, where "/command ARGUMENTS" would not be enough.
+    usage: str | None = None
+    # For the commands that take dates: what one typed in full looks like.
+    example: str | None = None
 
 
 # The order here is the order of /help and of the menu.
 MENU = (
-    MenuEntry("start", N_("Welcome and what you can do"), Audience.EVERYONE),
+    MenuEntry(
+        "start",
+        N_("Welcome and what you can do"),
+        Audience.EVERYONE,
+        arguments=N_("[CODE]"),
+        usage=N_("/start or /start CODE"),
+    ),
     MenuEntry("help", N_("The commands you can use"), Audience.EVERYONE),
-    MenuEntry("join", N_("Join your organisation with an invite code"), Audience.STRANGER),
-    MenuEntry("request", N_("Ask to join an organisation"), Audience.STRANGER),
+    MenuEntry(
+        "join",
+        N_("Join your organisation with an invite code"),
+        Audience.STRANGER,
+        arguments=N_("CODE"),
+    ),
+    MenuEntry(
+        "request",
+        N_("Ask to join an organisation"),
+        Audience.STRANGER,
+        arguments=N_("NAME OF THE ORGANISATION"),
+    ),
     MenuEntry(
         "appeals", N_("Open appeals and their signatures"), Audience.CONTACT | Audience.ORGANISER
     ),
-    MenuEntry("appeal", N_("Read an appeal"), Audience.CONTACT | Audience.ORGANISER),
-    MenuEntry("status", N_("Where an appeal stands"), Audience.CONTACT | Audience.ORGANISER),
-    MenuEntry("cosign", N_("Co-sign an appeal for your organisation"), Audience.CONTACT),
-    MenuEntry("withdraw", N_("Withdraw your organisation's signature"), Audience.CONTACT),
+    MenuEntry(
+        "appeal", N_("Read an appeal"), Audience.CONTACT | Audience.ORGANISER, arguments=N_("ID")
+    ),
+    MenuEntry(
+        "status",
+        N_("Where an appeal stands"),
+        Audience.CONTACT | Audience.ORGANISER,
+        arguments=N_("ID"),
+    ),
+    MenuEntry(
+        "cosign",
+        N_("Co-sign an appeal for your organisation"),
+        Audience.CONTACT,
+        arguments=N_("ID [private|anonymous]"),
+        usage=N_(
+            "/cosign ID signs publicly; /cosign ID private names your organisation only to the addressees; /cosign ID anonymous counts it without naming it"
+        ),
+    ),
+    MenuEntry(
+        "withdraw",
+        N_("Withdraw your organisation's signature"),
+        Audience.CONTACT,
+        arguments=N_("ID"),
+    ),
     MenuEntry("subscribe", N_("Receive updates"), Audience.CONTACT),
     MenuEntry("unsubscribe", N_("Stop receiving updates"), Audience.CONTACT),
-    MenuEntry("invite", N_("Invite an organisation"), Audience.ORGANISER),
-    MenuEntry("newappeal", N_("Draft a new appeal"), Audience.ORGANISER),
-    MenuEntry("edit", N_("Change an appeal's text"), Audience.ORGANISER),
-    MenuEntry("translate", N_("Add an appeal's wording in another language"), Audience.ORGANISER),
-    MenuEntry("publish", N_("Open an appeal for signatures"), Audience.ORGANISER),
-    MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER),
-    MenuEntry("export", N_("The signature list and the letter"), Audience.ORGANISER),
+    MenuEntry(
+        "invite",
+        N_("Invite an organisation"),
+        Audience.ORGANISER,
+        arguments=N_("NAME OF THE ORGANISATION"),
+    ),
+    MenuEntry(
+        "newappeal",
+        N_("Draft a new appeal"),
+        Audience.ORGANISER,
+        arguments=N_("TITLE, then the text on the next lines"),
+        usage=N_("/newappeal TITLE, with the appeal's text on the following lines"),
+    ),
+    MenuEntry(
+        "edit",
+        N_("Change an appeal's text"),
+        Audience.ORGANISER,
+        arguments=N_("ID NEW TITLE, then the new text on the next lines"),
+        usage=N_("/edit ID NEW TITLE, with the appeal's new text on the following lines"),
+    ),
+    MenuEntry(
+        "translate",
+        N_("Add an appeal's wording in another language"),
+        Audience.ORGANISER,
+        arguments=N_("ID en|fr|uk|ru TITLE, then the text on the next lines"),
+        usage=N_(
+            "/translate ID en|fr|uk|ru TRANSLATED TITLE, with the translated text on the following lines"
+        ),
+    ),
+    MenuEntry(
+        "publish", N_("Open an appeal for signatures"), Audience.ORGANISER, arguments=N_("ID")
+    ),
+    MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER, arguments=N_("ID")),
+    MenuEntry(
+        "export",
+        N_("The signature list and the letter"),
+        Audience.ORGANISER,
+        arguments=N_("ID [en|fr|uk|ru]"),
+        usage=N_("/export ID, or /export ID en|fr|uk|ru for the letter's language"),
+    ),
     MenuEntry("orgs", N_("Member organisations and their contacts"), Audience.ORGANISER),
-    MenuEntry("revoke", N_("Unlink a contact from its organisation"), Audience.ORGANISER),
-    MenuEntry("promote", N_("Make someone an organiser"), Audience.ORGANISER),
-    MenuEntry("demote", N_("Make an organiser an ordinary member again"), Audience.ORGANISER),
-    MenuEntry("audit", N_("The latest recorded changes"), Audience.ORGANISER),
-    MenuEntry("broadcast", N_("Alert every member"), Audience.ORGANISER),
+    MenuEntry(
+        "revoke",
+        N_("Unlink a contact from its organisation"),
+        Audience.ORGANISER,
+        arguments=N_("USER_ID"),
+        usage=N_("/revoke USER_ID (the contact's Telegram id, as /orgs shows it)"),
+    ),
+    MenuEntry(
+        "promote", N_("Make someone an organiser"), Audience.ORGANISER, arguments=N_("USER_ID")
+    ),
+    MenuEntry(
+        "demote",
+        N_("Make an organiser an ordinary member again"),
+        Audience.ORGANISER,
+        arguments=N_("USER_ID"),
+    ),
+    MenuEntry(
+        "audit", N_("The latest recorded changes"), Audience.ORGANISER, arguments=N_("[APPEAL_ID]")
+    ),
+    MenuEntry(
+        "broadcast",
+        N_("Alert every member"),
+        Audience.ORGANISER,
+        arguments=N_("TEXT"),
+        usage=N_("/broadcast TEXT (it may span several lines)"),
+    ),
     MenuEntry("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER),
-    MenuEntry("phase", N_("Add or move a negotiation phase"), Audience.ORGANISER),
-    MenuEntry("attach", N_("Time an appeal to a phase"), Audience.ORGANISER),
-    MenuEntry("deadline", N_("Set an appeal's signing deadline"), Audience.ORGANISER),
-    MenuEntry("remind", N_("Remind the organisations that have not signed"), Audience.ORGANISER),
-    MenuEntry("delivery", N_("How far a broadcast has gone"), Audience.ORGANISER),
+    MenuEntry(
+        "phase",
+        N_("Add or move a negotiation phase"),
+        Audience.ORGANISER,
+        arguments=N_("YYYY-MM-DD HH:MM NAME, or ID YYYY-MM-DD HH:MM"),
+        usage=N_(
+            "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00."
+        ),
+        example=N_("/phase 2027-02-10 09:00 Talks in Geneva"),
+    ),
+    MenuEntry(
+        "attach",
+        N_("Time an appeal to a phase"),
+        Audience.ORGANISER,
+        arguments=N_("APPEAL_ID PHASE_ID"),
+    ),
+    MenuEntry(
+        "deadline",
+        N_("Set an appeal's signing deadline"),
+        Audience.ORGANISER,
+        arguments=N_("APPEAL_ID YYYY-MM-DD HH:MM"),
+        example=N_("/deadline 1 2027-02-09 18:00"),
+    ),
+    MenuEntry(
+        "remind",
+        N_("Remind the organisations that have not signed"),
+        Audience.ORGANISER,
+        arguments=N_("APPEAL_ID"),
+    ),
+    MenuEntry(
+        "delivery",
+        N_("How far a broadcast has gone"),
+        Audience.ORGANISER,
+        arguments=N_("BROADCAST_ID"),
+        usage=N_("/delivery BROADCAST_ID (the number /broadcast gave the broadcast)"),
+    ),
     MenuEntry("mydata", N_("See what the bot stores about you"), Audience.EVERYONE),
     MenuEntry("forget", N_("Erase what the bot stores about you"), Audience.EVERYONE),
-    MenuEntry("language", N_("Change your language"), Audience.EVERYONE),
-    MenuEntry("timezone", N_("Show times in your time zone"), Audience.EVERYONE),
+    MenuEntry(
+        "language",
+        N_("Change your language"),
+        Audience.EVERYONE,
+        arguments=N_("en|fr|uk|ru"),
+        usage=N_("/language en, fr, uk or ru"),
+    ),
+    MenuEntry(
+        "timezone",
+        N_("Show times in your time zone"),
+        Audience.EVERYONE,
+        arguments=N_("Area/City"),
+        usage=N_("/timezone Area/City, for example /timezone Europe/Kyiv"),
+    ),
 )
 ENTRIES = {entry.command: entry for entry in MENU}
 

@@ -13,11 +13,11 @@ from handlers.caller import (
     command,
     identify,
 )
-from handlers.menu import N_, entries_for, show_menu, shown_to
+from handlers.menu import entries_for, show_menu, shown_to
 from services import accounts, invites
 
 
-@command("start", usage=N_("/start or /start CODE"))
+@command("start")
 async def start(call: Call) -> None:
     """Greet the caller; with an invite code from a deep link, join its organisation."""
     if call.args:
@@ -39,7 +39,7 @@ async def start(call: Call) -> None:
     await call.reply(text)
 
 
-@command("join", usage=N_("/join CODE"))
+@command("join")
 async def join(call: Call) -> None:
     """Become a contact of the organisation an invite code was issued for."""
     await _join(call)
@@ -73,16 +73,22 @@ async def help_(call: Call) -> None:
     """List the commands this caller may use."""
     texts = call.texts
     lines = [texts.t("<b>What you can do</b>")]
-    lines += [
-        texts.t(
-            "/{command} — {description}", command=e.command, description=texts.plain(e.description)
+    for entry in entries_for(shown_to(call.caller)):
+        arguments = f" {texts.plain(entry.arguments)}" if entry.arguments else ""
+        lines.append(
+            texts.t(
+                "/{command}{arguments} — {description}",
+                command=entry.command,
+                arguments=arguments,
+                description=texts.plain(entry.description),
+            )
         )
-        for e in entries_for(shown_to(call.caller))
-    ]
+        if entry.example:
+            lines.append(texts.t("    for example {example}", example=texts.plain(entry.example)))
     await call.reply(Markup("\n").join(lines))
 
 
-@command("language", usage=N_("/language en, fr, uk or ru"))
+@command("language")
 async def language(call: Call) -> None:
     """Choose the language of the bot's messages."""
     if len(call.args) != 1 or call.args[0].lower() not in LANGUAGES:

@@ -10,14 +10,13 @@ from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES
 from handlers.broadcasts import show_progress
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
-from handlers.menu import N_
 from services import appeals, invites, translations
 from services.progress import BulkSend
 
 TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
-@command("invite", usage=N_("/invite NAME OF THE ORGANISATION"))
+@command("invite")
 async def invite(call: Call) -> None:
     """Issue a single-use invite code for an organisation, creating it if new."""
     name = " ".join(call.args)
@@ -53,7 +52,7 @@ async def invite(call: Call) -> None:
     )
 
 
-@command("newappeal", usage=N_("/newappeal TITLE, with the appeal's text on the following lines"))
+@command("newappeal")
 async def new_appeal(call: Call) -> None:
     """Draft an appeal from a title line and the text below it."""
     title, _, text = call.body.partition("\n")
@@ -78,10 +77,7 @@ async def new_appeal(call: Call) -> None:
     )
 
 
-@command(
-    "edit",
-    usage=N_("/edit ID NEW TITLE, with the appeal's new text on the following lines"),
-)
+@command("edit")
 async def edit(call: Call) -> None:
     """Change a draft's wording, or give an open appeal a new version of its text."""
     first_line, _, text = call.body.partition("\n")
@@ -133,12 +129,7 @@ async def edit(call: Call) -> None:
     await call.reply(Markup("\n").join(lines))
 
 
-@command(
-    "translate",
-    usage=N_(
-        "/translate ID en|fr|uk|ru TRANSLATED TITLE, with the translated text on the following lines"
-    ),
-)
+@command("translate")
 async def translate(call: Call) -> None:
     """Add or replace an appeal's wording in another language."""
     first_line, _, text = call.body.partition("\n")
@@ -171,7 +162,7 @@ async def translate(call: Call) -> None:
     await call.reply(done)
 
 
-@command("publish", usage=N_("/publish ID"))
+@command("publish")
 async def publish(call: Call) -> None:
     """Open a draft appeal for signatures."""
     appeal_id = call.sole_number()
@@ -190,7 +181,7 @@ async def publish(call: Call) -> None:
     await show_progress(call, published.progress_id, send, published.announced_to)
 
 
-@command("close", usage=N_("/close ID"))
+@command("close")
 async def close(call: Call) -> None:
     """Close an open appeal; it takes no more signatures."""
     appeal_id = call.sole_number()
@@ -198,6 +189,7 @@ async def close(call: Call) -> None:
         count = await appeals.close_appeal(
             session=session, appeal_id=appeal_id, now=call.now(), actor_id=call.caller.telegram_id
         )
+    call.context.resources.wake_outbox()  # the members are told
     await call.reply(
         call.texts.tn(
             "Appeal #{id} is closed with {n} signature.",

@@ -11,7 +11,6 @@ from bot.config import zone
 from bot.context import CoalitionApplication
 from bot.i18n import Texts
 from handlers.caller import PRIVATE_MESSAGES, BadInput, Call, UsageError, command
-from handlers.menu import N_
 from handlers.timing import closes, countdown, parse_when, shown
 from services import accounts, phases, reminders
 
@@ -33,13 +32,7 @@ class UnknownZone(BadInput):
         )
 
 
-@command(
-    "phase",
-    usage=N_(
-        "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. "
-        "The time may end with an offset such as +02:00."
-    ),
-)
+@command("phase")
 async def phase(call: Call) -> None:
     """Add a negotiation phase, or move one."""
     texts, reading_zone = call.texts, call.context.resources.settings.bot_timezone
@@ -117,7 +110,7 @@ async def list_phases(call: Call) -> None:
     await call.reply(Markup("\n").join(lines))
 
 
-@command("attach", usage=N_("/attach APPEAL_ID PHASE_ID"))
+@command("attach")
 async def attach(call: Call) -> None:
     """Time an appeal to a phase."""
     if len(call.args) != 2:
@@ -144,7 +137,7 @@ async def attach(call: Call) -> None:
     )
 
 
-@command("deadline", usage=N_("/deadline APPEAL_ID YYYY-MM-DD HH:MM"))
+@command("deadline")
 async def deadline(call: Call) -> None:
     """Set the moment an appeal stops taking signatures and closes by itself."""
     appeal_id = call.number()
@@ -171,7 +164,7 @@ async def deadline(call: Call) -> None:
     )
 
 
-@command("remind", usage=N_("/remind APPEAL_ID"))
+@command("remind")
 async def remind(call: Call) -> None:
     """Nudge every organisation that has not signed, now."""
     appeal_id = call.sole_number()
@@ -190,7 +183,7 @@ async def remind(call: Call) -> None:
     )
 
 
-@command("timezone", usage=N_("/timezone Area/City, for example /timezone Europe/Kyiv"))
+@command("timezone")
 async def timezone(call: Call) -> None:
     """Choose the time zone the bot shows times in."""
     if len(call.args) != 1:
@@ -219,30 +212,42 @@ async def timezone(call: Call) -> None:
 def render_reminder(
     texts: Texts, payload: dict[str, Any], zone_name: str, now: datetime
 ) -> tuple[Markup, InlineKeyboardMarkup]:
-    """A reminder as its recipient sees it, with a Co-sign button per unsigned appeal."""
+    """A reminder as its recipient sees it: what is coming (phase starts, deadlines), then
+    what the organisation has not signed, with a Co-sign button per appeal."""
     appeals: list[tuple[int, str]] = [(int(i), str(t)) for i, t in payload["appeals"]]
     organisation = payload["organisation"]
-    at = datetime.fromisoformat(payload["at"]) if payload["at"] else None
-    if payload["occasion"] == "phase" and at is not None:
-        heading = texts.t(
-            "⏰ <b>{phase}</b> starts {when} ({countdown}). {organisation} has not yet signed:",
-            phase=payload["phase"],
-            when=shown(at, zone_name),
-            countdown=countdown(texts, at, now),
-            organisation=organisation,
-        )
-    elif payload["occasion"] == "deadline" and at is not None:
-        heading = texts.t(
-            "⏰ Signatures close {when} ({countdown}). {organisation} has not yet signed:",
-            when=shown(at, zone_name),
-            countdown=countdown(texts, at, now),
-            organisation=organisation,
-        )
+    lines = []
+    for item in payload["due"] if "due" in payload else _as_due(payload):
+        at = datetime.fromisoformat(item["at"])
+        when, left = shown(at, zone_name), countdown(texts, at, now)
+        if item["occasion"] == "phase":
+            lines.append(
+                texts.t(
+                    "⏰ <b>{phase}</b> starts {when} ({countdown}).",
+                    phase=item["phase"],
+                    when=when,
+                    countdown=left,
+                )
+            )
+        else:
+            lines.append(
+                texts.t(
+                    "⏰ Signatures for appeal #{id} close {when} ({countdown}).",
+                    id=item["appeal_id"],
+                    when=when,
+                    countdown=left,
+                )
+            )
+    if lines:
+        lines.append(texts.t("{organisation} has not yet signed:", organisation=organisation))
     else:
-        heading = texts.t(
-            "⏰ The organisers ask {organisation} to consider signing:", organisation=organisation
+        lines.append(
+            texts.t(
+                "⏰ The organisers ask {organisation} to consider signing:",
+                organisation=organisation,
+            )
         )
-    lines = [heading] + [texts.t("• #{id} {title}", id=i, title=t) for i, t in appeals]
+    lines += [texts.t("• #{id} {title}", id=i, title=t) for i, t in appeals]
     buttons = [
         [
             InlineKeyboardButton(
@@ -252,6 +257,16 @@ def render_reminder(
         for i, _ in appeals
     ]
     return Markup("\n").join(lines), InlineKeyboardMarkup(buttons)
+
+
+def _as_due(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reminder queued by a release before reminders were merged: one occasion, or none."""
+    if payload["occasion"] == "phase":
+        return [{"occasion": "phase", "at": payload["at"], "phase": payload["phase"]}]
+    if payload["occasion"] == "deadline":
+        appeal_id = payload["appeals"][0][0]
+        return [{"occasion": "deadline", "at": payload["at"], "appeal_id": appeal_id}]
+    return []
 
 
 def render_phase_start(texts: Texts, payload: dict[str, Any]) -> Markup:

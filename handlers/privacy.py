@@ -149,7 +149,7 @@ async def forget(call: Call) -> None:
     await call.reply(Markup("\n\n").join(lines), buttons)
 
 
-@button("forget")
+@button("forget", question=True)
 async def confirm(call: Call) -> None:
     """Erase the caller and reset their menu, then say so (in the language they had)."""
     async with call.transaction() as session:
@@ -172,7 +172,7 @@ async def confirm(call: Call) -> None:
     await call.edit(Markup("\n").join(lines))
 
 
-@button("forget")
+@button("forget", question=True)
 async def cancel(call: Call) -> None:
     """Keep everything: nothing is erased."""
     await call.edit(call.texts.t("Nothing was erased."))

@@ -39,6 +39,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     PHASE_START = "phase_start"
     DEADLINE_REPORT = "deadline_report"
+    APPEAL_CLOSED = "appeal_closed"  # to every subscribed contact, signers or not
     RECONFIRM = "reconfirm"  # an appeal's text changed under an organisation's signature
 
 

@@ -254,7 +254,23 @@ async def close_appeal(
         object=f"appeal:{appeal_id}",
         now=now,
     )
-    return await count_signatures(session=session, appeal=appeal)
+    signatures = await count_signatures(session=session, appeal=appeal)
+    await tell_members_closed(session=session, appeal=appeal, signatures=signatures, now=now)
+    return signatures
+
+
+async def tell_members_closed(
+    *, session: AsyncSession, appeal: Appeal, signatures: int, now: datetime
+) -> None:
+    """Queue the news that an appeal closed, with its count, for every subscribed contact."""
+    appeal_id = stored_id(appeal.id)
+    await outbox.enqueue(
+        session=session,
+        kind=OutboxKind.APPEAL_CLOSED,
+        appeal_id=appeal_id,
+        payload={"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures},
+        now=now,
+    )
 
 
 async def list_appeals(*, session: AsyncSession, include_drafts: bool) -> list[AppealSummary]:

@@ -194,7 +194,14 @@ async def due(
 
 # The kinds whose payload names appeals by the title they had when queued: as "title" beside
 # "appeal_id", or as "appeals", a list of [id, title].
-_NAMING_APPEALS = frozenset({OutboxKind.REMINDER, OutboxKind.DEADLINE_REPORT, OutboxKind.RECONFIRM})
+_NAMING_APPEALS = frozenset(
+    {
+        OutboxKind.REMINDER,
+        OutboxKind.DEADLINE_REPORT,
+        OutboxKind.APPEAL_CLOSED,
+        OutboxKind.RECONFIRM,
+    }
+)
 
 
 def _named(message: DueMessage) -> list[int]:

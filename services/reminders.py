@@ -7,6 +7,8 @@ as often as wanted, after any downtime. The scheduler only decides when to call 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import update
@@ -27,10 +29,13 @@ from models import (
 )
 from models.database import stored_id
 from services import audit, membership, outbox
-from services.appeals import count_signatures, find_appeal
+from services.appeals import count_signatures, find_appeal, tell_members_closed
 from services.errors import AppealNotOpen
 
 log = logging.getLogger(__name__)
+
+# Reminders due this close together go out as one message (see `merge_window`).
+MERGE_WINDOW = timedelta(hours=1)
 
 
 @dataclass
@@ -53,35 +58,52 @@ async def fire_due(
 ) -> Fired:
     fired = Fired()
     await _close_at_deadlines(session, now, organiser_ids, fired)
+    window = merge_window(offsets)
     horizon = max(offsets) + grace
     phases = (
         await session.exec(
             select(Phase).where(
-                col(Phase.starts_at) > now - horizon, col(Phase.starts_at) <= now + max(offsets)
+                col(Phase.starts_at) > now - horizon,
+                col(Phase.starts_at) <= now + max(offsets) + window,
             )
         )
     ).all()
+    due: list[_Due] = []
     for phase in phases:
         appeals = await _open_appeals(session, col(Appeal.phase_id) == phase.id)
-        await _remind_before(
-            session, Occasion.PHASE, phase, phase.starts_at, appeals, offsets, now, grace, fired
-        )
-        if phase.starts_at <= now:
-            await _announce_start(session, phase, now, grace, fired)
+        if appeals:
+            due += await _due_before(
+                session,
+                Occasion.PHASE,
+                phase,
+                phase.starts_at,
+                appeals,
+                _Span(offsets, now, window, grace),
+            )
     for appeal in await _open_appeals(session, col(Appeal.deadline_at) > now):
         assert appeal.deadline_at is not None
-        await _remind_before(
+        due += await _due_before(
             session,
             Occasion.DEADLINE,
             appeal,
             appeal.deadline_at,
             [appeal],
-            offsets,
-            now,
-            grace,
-            fired,
+            _Span(offsets, now, window, grace),
         )
+    await _remind(session, due, now, fired)
+    # After the reminders: a late reminder queued in the same look is read before "starts now".
+    for phase in phases:
+        if phase.starts_at <= now:
+            await _announce_start(session, phase, now, grace, fired)
     return fired
+
+
+def merge_window(offsets: tuple[timedelta, ...]) -> timedelta:
+    """How far ahead a reminder may go out early, in the message of one due now: an hour, but
+    never so far that one occasion's own reminders would merge."""
+    ordered = sorted(set(offsets))
+    gaps = [later - earlier for earlier, later in pairwise(ordered)]
+    return min([MERGE_WINDOW, *(gap / 2 for gap in gaps)])
 
 
 async def remind_now(*, session: AsyncSession, appeal_id: int, actor_id: int, now: datetime) -> int:
@@ -91,7 +113,11 @@ async def remind_now(*, session: AsyncSession, appeal_id: int, actor_id: int, no
         raise AppealNotOpen(appeal_id=appeal_id, state=appeal.state)
     reminded = 0
     for organisation_id, (name, unsigned) in (await _unsigned(session, [appeal])).items():
-        payload = _payload("manual", name, None, None, unsigned)
+        payload = {
+            "organisation": name,
+            "due": [],  # nothing is coming: the organisers ask
+            "appeals": [[stored_id(appeal.id), appeal.title] for appeal in unsigned],
+        }
         await _queue(session, organisation_id, payload, now)
         reminded += 1
     await audit.record(
@@ -134,6 +160,7 @@ async def _close_at_deadlines(
         if closed.rowcount != 1:
             continue
         signatures = await count_signatures(session=session, appeal=appeal)
+        await tell_members_closed(session=session, appeal=appeal, signatures=signatures, now=now)
         payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures}
         recipients = await membership.organisers(session=session, configured=organiser_ids)
         await outbox.enqueue_to(
@@ -153,76 +180,113 @@ async def _close_at_deadlines(
         fired.closed.append(appeal_id)
 
 
-async def _remind_before(
-    session: AsyncSession,
-    occasion: Occasion,
-    subject: Phase | Appeal,
-    target: datetime,
-    appeals: list[Appeal],
-    offsets: tuple[timedelta, ...],
-    now: datetime,
-    grace: timedelta,
-    fired: Fired,
-) -> None:
-    """The reminders due before `target`. When several are due at once (after downtime),
-    only the latest goes out: the others would say the same thing again, less exactly."""
-    due = sorted((offset for offset in offsets if target - offset <= now), reverse=True)
-    for offset in due:
-        latest = offset == due[-1]
-        await _remind(
-            session, occasion, subject, target, offset, appeals, now, grace, latest, fired
-        )
+@dataclass(frozen=True)
+class _Span:
+    """One look at the timeline: when, with which offsets, how early and how late."""
+
+    offsets: tuple[timedelta, ...]
+    now: datetime
+    window: timedelta
+    grace: timedelta
 
 
-async def _remind(
-    session: AsyncSession,
-    occasion: Occasion,
-    subject: Phase | Appeal,
-    target: datetime,
-    offset: timedelta,
-    appeals: list[Appeal],
-    now: datetime,
-    grace: timedelta,
-    latest: bool,
-    fired: Fired,
-) -> None:
-    """The reminder `offset` before `target`, for each organisation that has not signed."""
-    moment = target - offset
-    if not appeals:
-        return
-    in_time = latest and now - moment <= grace
-    phase_name = subject.name if isinstance(subject, Phase) else None
-    for organisation_id, (name, unsigned) in (await _unsigned(session, appeals)).items():
-        ledger = Reminder(
-            occasion=occasion,
-            subject_id=stored_id(subject.id),
-            target_at=target,
-            offset_seconds=int(offset.total_seconds()),
+class _When(Enum):
+    """Where a reminder stands at one look at the timeline."""
+
+    IN_TIME = "in time"  # due, and less than the grace late
+    LATE = "late"  # due, but more than the grace late: never sent
+    SUPERSEDED = "superseded"  # due, but a later reminder of the same occasion is due too
+    EARLY = "early"  # due within the merge window: sent with another, or at its own time
+
+
+@dataclass(frozen=True)
+class _Due:
+    """One reminder of one occasion, and the organisations that have not signed its appeals."""
+
+    occasion: Occasion
+    subject: Phase | Appeal
+    target: datetime
+    offset: timedelta
+    when: _When
+    unsigned: dict[int, tuple[str, list[Appeal]]]
+
+    def ledger(self, organisation_id: int, now: datetime) -> Reminder:
+        return Reminder(
+            occasion=self.occasion,
+            subject_id=stored_id(self.subject.id),
+            target_at=self.target,
+            offset_seconds=int(self.offset.total_seconds()),
             organisation_id=organisation_id,
-            sent=in_time,
+            sent=self.when in (_When.IN_TIME, _When.EARLY),
             recorded_at=now,
         )
-        try:
-            # The unique ledger row is the guarantee: one reminder, however often this runs.
-            async with session.begin_nested():
-                session.add(ledger)
-        except IntegrityError:
-            continue
-        if in_time:
-            await _queue(
-                session,
-                organisation_id,
-                _payload(occasion, name, target, phase_name, unsigned),
-                now,
-            )
-            fired.reminded += 1
+
+    def item(self) -> dict[str, Any]:
+        """What the recipient is told is coming."""
+        if isinstance(self.subject, Phase):
+            return {"occasion": "phase", "at": self.target.isoformat(), "phase": self.subject.name}
+        appeal_id = stored_id(self.subject.id)
+        return {"occasion": "deadline", "at": self.target.isoformat(), "appeal_id": appeal_id}
+
+
+async def _due_before(
+    session: AsyncSession,
+    occasion: Occasion,
+    subject: Phase | Appeal,
+    target: datetime,
+    appeals: list[Appeal],
+    span: "_Span",
+) -> list[_Due]:
+    """The reminders due before `target` by the end of the merge window. When several are
+    due at once (after downtime), only the latest goes out: the others would say the same
+    thing again, less exactly."""
+    now = span.now
+    due = sorted(
+        (offset for offset in span.offsets if target - offset <= now + span.window), reverse=True
+    )
+    if not due:
+        return []
+    unsigned = await _unsigned(session, appeals)
+    result = []
+    for offset in due:
+        moment = target - offset
+        if moment > now:
+            when = _When.EARLY
+        elif offset != due[-1]:
+            when = _When.SUPERSEDED
         else:
-            reason = "a later one is due too" if not latest else f"{now - moment} late"
-            log.warning(
-                "reminder skipped (%s): %s %s, %s before, organisation %s",
-                reason, occasion.value, subject.id, offset, organisation_id,
-            )  # fmt: skip
-            fired.skipped += 1
+            when = _When.IN_TIME if now - moment <= span.grace else _When.LATE
+        result.append(_Due(occasion, subject, target, offset, when, unsigned))
+    return result
+
+
+async def _remind(session: AsyncSession, due: list[_Due], now: datetime, fired: Fired) -> None:
+    """For each organisation that has not signed, one message naming every reminder due now,
+    and those due within the merge window."""
+    by_organisation: dict[int, list[_Due]] = {}
+    for reminder in due:
+        for organisation_id in reminder.unsigned:
+            by_organisation.setdefault(organisation_id, []).append(reminder)
+    for organisation_id, reminders in sorted(by_organisation.items()):
+        sending: list[_Due] = []
+        for reminder in sorted(reminders, key=lambda r: r.when is _When.EARLY):
+            if reminder.when is _When.EARLY and not sending:
+                continue  # nothing due now to go with: it goes out at its own time
+            # The unique ledger row is the guarantee: one reminder, however often this runs.
+            if not await _record(session, reminder.ledger(organisation_id, now)):
+                continue
+            if reminder.when in (_When.IN_TIME, _When.EARLY):
+                sending.append(reminder)
+            else:
+                log.warning(
+                    "reminder skipped (%s): %s %s, %s before, organisation %s",
+                    reminder.when.value, reminder.occasion.value, reminder.subject.id,
+                    reminder.offset, organisation_id,
+                )  # fmt: skip
+                fired.skipped += 1
+        if sending:
+            await _queue(session, organisation_id, _payload(organisation_id, sending), now)
+            fired.reminded += 1
 
 
 async def _announce_start(
@@ -303,18 +367,28 @@ async def _queue(
     )
 
 
-def _payload(
-    occasion: str,
-    organisation: str,
-    target: datetime | None,
-    phase: str | None,
-    appeals: list[Appeal],
-) -> dict[str, Any]:
+async def _record(session: AsyncSession, ledger: Reminder) -> bool:
+    """Add the ledger row unless it is there already."""
+    try:
+        async with session.begin_nested():
+            session.add(ledger)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _payload(organisation_id: int, sending: list[_Due]) -> dict[str, Any]:
     """Fixed when queued; the worker renders it in each recipient's language and zone."""
+    name = sending[0].unsigned[organisation_id][0]
+    appeals = {
+        stored_id(appeal.id): appeal.title
+        for reminder in sending
+        for appeal in reminder.unsigned[organisation_id][1]
+    }
+    # By time; at one time, the phase before the deadlines it brings.
+    ordered = sorted(sending, key=lambda r: (r.target, r.occasion is Occasion.DEADLINE))
     return {
-        "occasion": occasion,
-        "organisation": organisation,
-        "at": target.isoformat() if target else None,
-        "phase": phase,
-        "appeals": [[stored_id(a.id), a.title] for a in appeals],
+        "organisation": name,
+        "due": [reminder.item() for reminder in ordered],
+        "appeals": [[appeal_id, title] for appeal_id, title in sorted(appeals.items())],
     }

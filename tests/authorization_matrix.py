@@ -307,7 +307,10 @@ MATRIX = [
     organisers_only(
         "/close",
         "/close 1",
-        Allowed("Appeal #1 is closed with 1 signature.", changes("appeal", "audit_entry")),
+        # The members are told it closed: a message for each is queued.
+        Allowed(
+            "Appeal #1 is closed with 1 signature.", changes("appeal", "audit_entry", "outbox")
+        ),
     ),
     organisers_only(
         "/broadcast",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select, update
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 
 from models import (
@@ -17,6 +17,7 @@ from models import (
     Disclosure,
     Organisation,
     OutboxMessage,
+    ProgressMessage,
 )
 from models.database import stored_id
 from models.utc import utcnow
@@ -194,14 +195,18 @@ async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
 
 
 async def outbox_settled(database: Database) -> None:
-    """Wait until the outbox worker has recorded the fate of every queued message."""
+    """Wait until the outbox worker has recorded the fate of every queued message, and shown
+    the final figures in every progress message."""
     async with asyncio.timeout(10):
         while True:
             async with database.transaction() as session:
                 pending = await session.exec(
                     select_model(OutboxMessage).where(OutboxMessage.delivery == Delivery.PENDING)
                 )
-                if pending.first() is None:
+                showing = await session.exec(
+                    select_model(ProgressMessage).where(col(ProgressMessage.finished_at).is_(None))
+                )
+                if pending.first() is None and showing.first() is None:
                     return
             await asyncio.sleep(0.02)
 

@@ -54,6 +54,9 @@ async def test_co_sign_on_a_closed_appeal_says_so_at_the_first_tap(
 ) -> None:
     irina, announcement = await announced(api, organiser)
     await organiser.says("/close 1")
+    # Every subscribed member hears that it closed, and with how many signatures.
+    news = await irina.next_message()
+    assert news.text == "🔒 Appeal #1 “Free them all” is closed: 0 organisations signed it."
     await outbox_settled(database)
     before = await snapshot(database)
 
@@ -63,6 +66,25 @@ async def test_co_sign_on_a_closed_appeal_says_so_at_the_first_tap(
     assert refusal.text.startswith("Appeal #1 is closed")
     assert refusal.buttons() == []
     assert await snapshot(database) == before
+
+
+async def test_a_second_question_answered_after_signing_loses_its_buttons_too(
+    api: LocalBotApi, organiser: Someone, database: Database
+) -> None:
+    irina, announcement = await announced(api, organiser)
+    irina.press(announcement, "Co-sign")
+    first = await irina.next_message()
+    irina.press(announcement, "Co-sign")
+    second = await irina.next_message()
+    await irina.press_and_read_edit(first, "Confirm")
+
+    irina.press(second, "Confirm")
+
+    assert (await irina.next_message()).text == "Memorial has already signed appeal #1."
+    assert first.buttons() == []
+    assert second.buttons() == []  # its question stays, and cannot be answered again
+    async with database.transaction() as session:
+        assert len((await session.exec(select(Signature))).all()) == 1
 
 
 async def test_cancel_leaves_the_appeal_unsigned(
@@ -102,10 +124,12 @@ async def test_a_closed_appeal_cannot_be_signed_from_its_announcement(
     irina.press(announcement, "Co-sign")
     question = await irina.next_message()
     await organiser.says("/close 1")
+    assert (await irina.next_message()).text.startswith("🔒 Appeal #1")
     irina.press(question, "Confirm")
     assert (await irina.next_message()).text == (
         "Appeal #1 is closed: it no longer takes signatures."
     )
+    assert question.buttons() == []
 
 
 async def test_an_announcement_days_old_can_still_be_co_signed(

@@ -35,6 +35,7 @@ async def story(api: LocalBotApi, organiser: Someone) -> Someone:
     await irina.next_message()  # the broadcast
     await organiser.sees_it_end(await organiser.next_message(), "Broadcast #1 is done")
     await organiser.says(f"/close {appeal_id}")
+    assert (await irina.next_message()).text.startswith(f"🔒 Appeal #{appeal_id}")
     return irina
 
 

@@ -161,7 +161,7 @@ async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
         invite = await organiser.says("/invite Memorial")
         member = Someone(api, 2001, "Irina", "uk")
         joined = await member.says(f"/start {invite_code(invite)}")
-        assert joined.startswith("Тепер ви контакт організації Memorial")
+        assert joined.startswith("Тепер ви контакт організації «Memorial»")
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -177,7 +177,10 @@ async def test_the_webhook_takes_only_telegrams_requests(
             async with database.transaction() as session:
                 [stored] = (await session.exec(select(IncomingUpdate))).all()
             assert stored.update_id == 2
-            assert "/invite — Invite an organisation" in (await olena.next_message()).text
+            assert (
+                "/invite NAME OF THE ORGANISATION — Invite an organisation"
+                in (await olena.next_message()).text
+            )
 
 
 def _update(update_id: int, someone: Someone, text: str) -> dict[str, object]:

@@ -40,15 +40,18 @@ async def test_members_are_answered_in_their_language(api: LocalBotApi, organise
     # Telegram reports each person's app language; the bot follows it.
     claire = await contact_of(api, organiser, "Ligue des droits", 2001, "fr-FR")
     assert claire.inbox()[0].text.startswith("Vous êtes maintenant contact de Ligue des droits")
-    assert await claire.says(f"/cosign {appeal_id} anonymous") == (
-        f"Ligue des droits a cosigné l’appel #{appeal_id} « Libérez-les » anonymement : "
-        "elle est comptée, sans être nommée.\n1 organisation a signé jusqu’ici."
+    # Her /help shows the words in French, and /cosign understands them.
+    assert "/cosign NUMÉRO [privé|anonyme] — " in await claire.says("/help")
+    assert await claire.says(f"/cosign {appeal_id} anonyme") == (
+        f"L’organisation « Ligue des droits » a cosigné l’appel #{appeal_id} « Libérez-les » "
+        "anonymement : elle est comptée, sans être nommée.\n1 organisation a signé jusqu’ici."
     )
     taras = await contact_of(api, organiser, "Центр громадянських свобод", 2002, "uk")
     await taras.says(f"/cosign {appeal_id}")
     status = await taras.says(f"/status {appeal_id}")
     assert "Підписали 2 організації." in status
-    assert "Центр громадянських свобод підписала, публічно." in status
+    # A masculine name in a sentence that agrees with "organisation", not with the name.
+    assert "Організація «Центр громадянських свобод» підписала, публічно." in status
     # The anonymous signature is counted, never named.
     assert "Ligue des droits" not in status
 
@@ -67,12 +70,19 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
 ) -> None:
     stranger = Someone(api, 3001, "Stranger", "en")
     stranger_help = await stranger.says("/help")
-    assert "/join — Join your organisation with an invite code" in stranger_help
+    assert "/join CODE — Join your organisation with an invite code" in stranger_help
     assert "/cosign" not in stranger_help
     assert "/invite" not in stranger_help
 
     organiser_help = await organiser.says("/help")
-    assert "/invite — Invite an organisation" in organiser_help
+    assert "/invite NAME OF THE ORGANISATION — Invite an organisation" in organiser_help
+    # Each command with what it takes, and an example where it takes a date.
+    assert (
+        "/deadline APPEAL_ID YYYY-MM-DD HH:MM — Set an appeal's signing deadline\n"
+        "    for example /deadline 1 2027-02-09 18:00\n"
+    ) in organiser_help
+    assert "/delivery BROADCAST_ID — How far a broadcast has gone" in organiser_help
+    assert "/orgs — Member organisations and their contacts" in organiser_help
     assert "/publish" in organiser_help
     assert "/cosign" not in organiser_help  # an organiser signs only as a contact
     # Organisers are in the coalition already: no joining or asking to join is offered them.
@@ -85,7 +95,7 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
 
     member = await contact_of(api, organiser, "Memorial", 2001, "en")
     member_help = await member.says("/help")
-    assert "/cosign — Co-sign an appeal for your organisation" in member_help
+    assert "/cosign ID [private|anonymous] — Co-sign an appeal for your organisation" in member_help
     assert "/join" not in member_help
     assert "/invite" not in member_help
 

@@ -195,7 +195,9 @@ async def test_an_organiser_forgotten_stays_an_organiser(
     [invite] = await stored(database, Invite)
     assert (appeal.created_by, invite.created_by) == (None, None)
     assert await organiser.says("/mydata") == "The bot stores nothing about you."
-    assert "/invite — Invite an organisation" in await organiser.says("/help")
+    assert "/invite NAME OF THE ORGANISATION — Invite an organisation" in await organiser.says(
+        "/help"
+    )
 
 
 async def test_every_column_holding_a_telegram_id_is_forgotten() -> None:

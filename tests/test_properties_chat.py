@@ -254,7 +254,7 @@ async def exchange(
 ) -> dict[int, list[SentMessage]]:
     """Each sender sends `text` at the same moment; once the bot has handled them all, the
     messages it sent each meanwhile that answer them (announcements and requests to re-confirm,
-    which may arrive too, carry buttons)."""
+    which may arrive too, carry buttons; the news that an appeal closed starts with 🔒)."""
     metrics = cast(Resources, app.bot_data[RESOURCES_KEY]).metrics
     done = handled(metrics.updates)
     seen = {sender.user_id: len(sender.inbox()) for sender in senders}
@@ -266,9 +266,16 @@ async def exchange(
                 break
             await asyncio.sleep(0.005)
     return {
-        sender.user_id: [m for m in sender.inbox()[seen[sender.user_id] :] if not m.buttons()]
+        sender.user_id: [
+            m
+            for m in sender.inbox()[seen[sender.user_id] :]
+            if not m.buttons() and not m.text.startswith(CLOSED_MARK)
+        ]
         for sender in senders
     }
+
+
+CLOSED_MARK = "🔒"
 
 
 def handled(counter: Counter) -> float:

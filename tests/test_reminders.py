@@ -189,11 +189,18 @@ async def queued(
 
 
 async def timeline_rows(database: Database) -> list[OutboxMessage]:
-    """Every row the timeline queued (not the announcements of publishing)."""
+    """Every row the timeline queued (not what publishing and closing by hand queued)."""
+    by_hand = (OutboxKind.ANNOUNCEMENT, OutboxKind.APPEAL_CLOSED)
+    return [row for row in await stored(database, OutboxMessage) if row.kind not in by_hand]
+
+
+async def closing_news(database: Database, appeal_id: int) -> list[tuple[int, Any]]:
+    """(recipient, payload) of the news that this appeal closed."""
+    news = await queued(database, OutboxKind.APPEAL_CLOSED)
     return [
-        row
-        for row in await stored(database, OutboxMessage)
-        if row.kind is not OutboxKind.ANNOUNCEMENT
+        (person, payload)
+        for person, payload in news
+        if payload and payload["appeal_id"] == appeal_id
     ]
 
 
@@ -228,20 +235,18 @@ def phase_reminder(
     organisation: str, appeals: list[tuple[int, str]], at: str = START_ISO
 ) -> dict[str, Any]:
     return {
-        "occasion": "phase",
         "organisation": organisation,
-        "at": at,
-        "phase": PHASE,
+        "due": [{"occasion": "phase", "at": at, "phase": PHASE}],
         "appeals": [[appeal_id, title] for appeal_id, title in appeals],
     }
 
 
-def deadline_reminder(organisation: str, appeals: list[tuple[int, str]]) -> dict[str, Any]:
+def deadline_reminder(
+    organisation: str, appeals: list[tuple[int, str]], at: str = DEADLINE_ISO
+) -> dict[str, Any]:
     return {
-        "occasion": "deadline",
         "organisation": organisation,
-        "at": DEADLINE_ISO,
-        "phase": None,
+        "due": [{"occasion": "deadline", "at": at, "appeal_id": appeals[0][0]}],
         "appeals": [[appeal_id, title] for appeal_id, title in appeals],
     }
 
@@ -383,17 +388,17 @@ async def test_after_downtime_only_the_latest_of_several_due_reminders_goes_out(
 
     assert (fired.reminded, fired.skipped) == (2, 4)
     assert await queued(database, OutboxKind.REMINDER) == reminded_of_phase(c)
-    assert [
+    assert {
         (offset, organisation, sent)
         for _, _, _, offset, organisation, sent, _ in await ledger(database)
-    ] == [
+    } == {
         (timedelta(days=3), c.memorial, False),
         (timedelta(days=3), c.ovd, False),
         (timedelta(days=1), c.memorial, False),
         (timedelta(days=1), c.ovd, False),
         (timedelta(hours=2), c.memorial, True),
         (timedelta(hours=2), c.ovd, True),
-    ]
+    }
 
 
 async def test_an_organisation_that_has_signed_everything_meanwhile_is_not_reminded_again(
@@ -670,13 +675,7 @@ async def test_a_moved_deadline_is_reminded_again_for_its_new_time(database: Dat
     assert await fire(database, moment) == Fired(reminded=1)
 
     assert await queued(database, OutboxKind.REMINDER, at=moment) == [
-        (
-            ALES,
-            {
-                **deadline_reminder("OVD-Info", [(c.detainees, TITLE)]),
-                "at": "2026-12-05T15:00:00+00:00",
-            },
-        )
+        (ALES, deadline_reminder("OVD-Info", [(c.detainees, TITLE)], "2026-12-05T15:00:00+00:00"))
     ]
 
 
@@ -698,10 +697,14 @@ async def test_at_its_deadline_an_appeal_closes_and_the_organisers_get_the_count
         (ORGANISER, report),
         (SECOND_ORGANISER, report),
     ]
+    # Every subscribed contact is told, signer or not; the unsubscribed are not.
+    told = [(IRINA, report), (ALES, report), (MARTA, report)]
+    assert await closing_news(database, c.detainees) == told
     # Once: later looks neither close it again nor report it again.
     for now in (DEADLINE, DEADLINE + timedelta(hours=1), DEADLINE + timedelta(days=3)):
         assert (await fire(database, now)).closed == []
     assert len(await queued(database, OutboxKind.DEADLINE_REPORT)) == 2
+    assert await closing_news(database, c.detainees) == told
     # Closed, it takes no signature and is no longer named before its phase.
     with pytest.raises(AppealNotOpen):
         await sign(database, c.detainees, c.ovd, ALES, now=DEADLINE + MINUTE)
@@ -775,13 +778,7 @@ async def test_remind_now_nudges_each_organisation_that_has_not_signed(database:
 
 
 def _manual(organisation: str, appeal_id: int, title: str) -> dict[str, Any]:
-    return {
-        "occasion": "manual",
-        "organisation": organisation,
-        "at": None,
-        "phase": None,
-        "appeals": [[appeal_id, title]],
-    }
+    return {"organisation": organisation, "due": [], "appeals": [[appeal_id, title]]}
 
 
 async def test_remind_now_refuses_a_draft_and_an_unknown_appeal(database: Database) -> None:

@@ -153,7 +153,7 @@ async def test_remind_nudges_only_the_organisations_that_have_not_signed(
     )
     reminder = await late.next_message()
     assert reminder.text == (
-        f"⏰ Організатори просять ZMINA розглянути підписання:\n• #{appeal_id} Free them all"
+        f"⏰ Організатори просять організацію «ZMINA» розглянути підписання:\n• #{appeal_id} Free them all"
     )
     assert [b["callback_data"] for b in reminder.buttons()] == [f"cosign:{appeal_id}"]
     assert not any(m.text.startswith("⏰") for m in signer.inbox())

@@ -119,5 +119,5 @@ async def test_a_reminder_names_the_appeal_in_each_members_language(
         f"⏰ Les organisateurs invitent Ligue à envisager de signer :\n• #{appeal_id} {TITLE_FR}"
     )
     assert (await taras.next_message()).text == (
-        f"⏰ Організатори просять ZMINA розглянути підписання:\n• #{appeal_id} {TITLE_EN}"
+        f"⏰ Організатори просять організацію «ZMINA» розглянути підписання:\n• #{appeal_id} {TITLE_EN}"
     )

@@ -178,6 +178,7 @@ async def test_refused_edits_change_nothing(
     await organiser.says("/publish 2")
     await irina.next_message()  # the announcement
     await organiser.says("/close 2")
+    assert (await irina.next_message()).text.startswith("🔒 Appeal #2")
     await outbox_settled(database)
     before = await snapshot(database)
 
