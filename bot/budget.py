@@ -59,10 +59,11 @@ class Lane(StrEnum):
 
 @dataclass(eq=False)
 class _Sent:
-    """A message counted in the overall window: from when it was granted, then from when
-    Telegram answered it, since it reached Telegram somewhere in between."""
+    """A message counted in a window: while it is on its way, and then a window's length
+    from when Telegram answered it, since it reached Telegram somewhere in between."""
 
     at: float
+    answered: bool = False
 
 
 @dataclass(eq=False)
@@ -197,16 +198,21 @@ class TelegramBudget(BaseRateLimiter[Lane]):
             await request.granted
         except asyncio.CancelledError:
             self._withdraw(request)
+            self._answered(request)  # granted just before: it will never be on its way
             raise
         return request
 
     def _answered(self, request: _Request) -> None:
         """Telegram answered (or the request failed): the message's place in the windows now
         counts from here. Requests granted a moment apart may reach Telegram closer together
-        when the machine is busy; counted from the answer, none can be early."""
+        when the machine is busy; counted from the answer, none is early in the overall window
+        or its chat's (the bulk pace and group windows count from the grant)."""
+        if request.sent is None:
+            return  # never granted
         now = self._clock()
-        if request.sent is not None:
-            request.sent.at = max(request.sent.at, now)
+        request.sent.at = max(request.sent.at, now)
+        request.sent.answered = True
+        self._arrived.set()  # room in a window may be free now
         chat = self._chats.get(request.chat_id) if isinstance(request.chat_id, int) else None
         if chat is not None and chat.last < now:
             # The refill counts from the answer: a token is never back before a second has
@@ -302,13 +308,13 @@ class TelegramBudget(BaseRateLimiter[Lane]):
         _expire(self._sent, now)
         wait = 0.0
         if not request.paid and len(self._sent) >= self.overall_rate:
-            wait = self._sent[0].at + WINDOW - now
+            wait = _room_in(self._sent, now)
         if request.lane is Lane.BULK:
             _expire(self._bulk_sent, now)
             # Evenly spaced, not in bursts: a burst arrives bunched and trips Telegram's window.
             wait = max(wait, self._next_bulk - now)
             if len(self._bulk_sent) >= self.bulk_rate:
-                wait = max(wait, self._bulk_sent[0].at + WINDOW - now)
+                wait = max(wait, _room_in(self._bulk_sent, now))
         return wait
 
     def _take(self, request: _Request, now: float) -> None:
@@ -347,8 +353,15 @@ class TelegramBudget(BaseRateLimiter[Lane]):
 
 
 def _expire(sent: deque[_Sent], now: float) -> None:
-    while sent and sent[0].at + WINDOW <= now + EPSILON:
+    while sent and sent[0].answered and sent[0].at + WINDOW <= now + EPSILON:
         sent.popleft()
+
+
+def _room_in(sent: deque[_Sent], now: float) -> float:
+    """How long until a full window has room: until its oldest message leaves it, or, while
+    that one is on its way, until it is answered (which wakes the grant loop)."""
+    oldest = sent[0]
+    return oldest.at + WINDOW - now if oldest.answered else LONGEST_NAP
 
 
 def _chat_of(data: dict[str, Any]) -> int | str | None:

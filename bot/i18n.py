@@ -26,9 +26,10 @@ DOMAIN = "messages"
 QUOTED = re.compile(r"([«“])[\u00a0\u202f ]?\{(\w+)\}")
 INNER_QUOTES = {
     "«": {"fr": "“”", "en": "“”", "uk": "„“", "ru": "„“"},
-    "“": {"fr": "‘’", "en": "‘’", "uk": "‘’", "ru": "‘’"},
+    "“": dict.fromkeys(LANGUAGES, "‘’"),
 }
-CLOSING = {"«": "»", "“": "”"}
+# A pair of the same kind, nothing of its kind inside: „…“ (whose closing mark is “) is left be.
+PAIRS = {"«": re.compile(r"«([^«»]*)»"), "“": re.compile(r"“([^“”„]*)”")}
 
 
 class Texts:
@@ -63,8 +64,7 @@ class Texts:
             value = values.get(key)
             if isinstance(value, str) and not isinstance(value, Markup):
                 inner = INNER_QUOTES[opening][self.language]
-                swap = str.maketrans({opening: inner[0], CLOSING[opening]: inner[1]})
-                nested[key] = value.translate(swap)
+                nested[key] = PAIRS[opening].sub(rf"{inner[0]}\1{inner[1]}", value)
         return nested
 
 

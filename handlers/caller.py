@@ -130,15 +130,16 @@ class Call:
         return sent
 
     async def drop_buttons(self) -> None:
-        """Take the buttons off the message a button was on, leaving its text as it is."""
+        """Take the buttons off the message a button was on, leaving its text as it is; the
+        answer has gone already, so a message Telegram no longer lets edit is only logged."""
         try:
             await self.context.bot.edit_message_reply_markup(
                 self.chat_id, self.message_id, reply_markup=None
             )
         except BadRequest as error:
-            # Gone already: the first of two taps edited the message.
+            # "Not modified": gone already, the first of two taps edited the message.
             if "message is not modified" not in error.message.lower():
-                raise
+                log.warning("buttons left on message %s: %s", self.message_id, error.message)
 
     async def edit(self, text: Markup) -> None:
         """Replace the message a button was on (and its buttons), so it cannot be tapped again."""
@@ -217,12 +218,13 @@ def button(name: str, *, question: bool = False) -> Callable[[Body], Callback]:
             assert query.message is not None
             where = (query.message.chat.id, query.message.message_id)
             arguments = [group for group in context.match.groups() if group is not None]
-            # A forged tap on a message without buttons leaves that message as it is.
+            # Only a question with buttons has buttons to take off: a forged tap may come on
+            # any message, and Telegram refuses an edit that changes nothing.
             pressed = query.message
-            in_place = (
-                question and isinstance(pressed, Message) and pressed.reply_markup is not None
+            with_buttons = isinstance(pressed, Message) and pressed.reply_markup is not None
+            await _answer(
+                update, context, where, name, arguments, body, None, question and with_buttons
             )
-            await _answer(update, context, where, name, arguments, body, None, in_place)
 
         return callback
 
@@ -237,16 +239,16 @@ async def _answer(
     arguments: list[str],
     body: Body,
     entry: MenuEntry | None,
-    in_place: bool,
+    question: bool,
 ) -> None:
     caller, texts = await identify(update, context)
     chat_id, message_id = where
     call = Call(update, context, chat_id, message_id, caller, texts, arguments)
 
     async def refuse(text: Markup) -> None:
-        if in_place:
-            await call.drop_buttons()
         await call.reply(text)
+        if question:
+            await call.drop_buttons()
 
     if not may_use(caller, name):
         await refuse(_not_allowed(texts, caller, ENTRIES[name]))

@@ -44,7 +44,8 @@ class MenuEntry:
     arguments: str | None = None
     # What a refusal of its arguments says, where "/command ARGUMENTS" would not be enough.
     usage: str | None = None
-    # For the commands that take dates: what one typed in full looks like.
+    # For the commands that take dates: what one typed in full looks like, {date} a date
+    # two weeks ahead.
     example: str | None = None
 
 
@@ -175,7 +176,7 @@ MENU = (
         usage=N_(
             "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00."
         ),
-        example=N_("/phase 2027-02-10 09:00 Talks in Geneva"),
+        example=N_("/phase {date} 09:00 Talks in Geneva"),
     ),
     MenuEntry(
         "attach",
@@ -188,7 +189,7 @@ MENU = (
         N_("Set an appeal's signing deadline"),
         Audience.ORGANISER,
         arguments=N_("APPEAL_ID YYYY-MM-DD HH:MM"),
-        example=N_("/deadline 1 2027-02-09 18:00"),
+        example=N_("/deadline 1 {date} 18:00"),
     ),
     MenuEntry(
         "remind",

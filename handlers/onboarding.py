@@ -1,5 +1,7 @@
 """Joining the coalition, help, language and subscription."""
 
+from datetime import timedelta
+
 from markupsafe import Markup
 from telegram.ext import CommandHandler
 
@@ -15,6 +17,9 @@ from handlers.caller import (
 )
 from handlers.menu import entries_for, show_menu, shown_to
 from services import accounts, invites
+
+# How far ahead the dates in /help's examples are: a date in the past would be refused.
+EXAMPLE_AHEAD = timedelta(days=14)
 
 
 @command("start")
@@ -84,7 +89,10 @@ async def help_(call: Call) -> None:
             )
         )
         if entry.example:
-            lines.append(texts.t("    for example {example}", example=texts.plain(entry.example)))
+            example = texts.plain(entry.example).format(
+                date=f"{call.now() + EXAMPLE_AHEAD:%Y-%m-%d}"
+            )
+            lines.append(texts.t("    for example {example}", example=example))
     await call.reply(Markup("\n").join(lines))
 
 

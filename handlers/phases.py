@@ -212,12 +212,15 @@ async def timezone(call: Call) -> None:
 def render_reminder(
     texts: Texts, payload: dict[str, Any], zone_name: str, now: datetime
 ) -> tuple[Markup, InlineKeyboardMarkup]:
-    """A reminder as its recipient sees it: what is coming (phase starts, deadlines), then
-    what the organisation has not signed, with a Co-sign button per appeal."""
+    """A reminder as its recipient sees it: what starts now and what is coming (phase starts,
+    deadlines), then what the organisation has not signed, with a Co-sign button per appeal."""
     appeals: list[tuple[int, str]] = [(int(i), str(t)) for i, t in payload["appeals"]]
     organisation = payload["organisation"]
     lines = []
     for item in payload["due"] if "due" in payload else _as_due(payload):
+        if item["occasion"] == "start":
+            lines.append(render_phase_start(texts, item))
+            continue
         at = datetime.fromisoformat(item["at"])
         when, left = shown(at, zone_name), countdown(texts, at, now)
         if item["occasion"] == "phase":

@@ -43,10 +43,11 @@ async def enqueue(
     broadcast_id: int | None = None,
     appeal_id: int | None = None,
     organisation_id: int | None = None,
+    except_organisations: frozenset[int] = frozenset(),
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """One row per subscribed contact (of one organisation, if given), in the caller's
-    transaction; returns how many."""
+    """One row per subscribed contact (of one organisation, if given; none of those
+    excepted), in the caller's transaction; returns how many."""
     # Typed literals: PostgreSQL will not guess the type of a bare parameter in a SELECT list.
     recipients = sa_select(
         literal(kind.value, String()),
@@ -62,6 +63,8 @@ async def enqueue(
     ).where(col(Contact.subscribed))
     if organisation_id is not None:
         recipients = recipients.where(col(Contact.organisation_id) == organisation_id)
+    if except_organisations:
+        recipients = recipients.where(col(Contact.organisation_id).not_in(except_organisations))
     result = await session.exec(insert(OutboxMessage).from_select(_COLUMNS, recipients))
     return int(result.rowcount)
 

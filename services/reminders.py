@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import update
@@ -28,14 +27,15 @@ from models import (
     Signature,
 )
 from models.database import stored_id
-from services import audit, membership, outbox
-from services.appeals import count_signatures, find_appeal, tell_members_closed
+from services import audit, outbox
+from services.appeals import find_appeal
+from services.deadlines import close_at_deadlines, open_appeals
 from services.errors import AppealNotOpen
 
 log = logging.getLogger(__name__)
 
-# Reminders due this close together go out as one message (see `merge_window`).
-MERGE_WINDOW = timedelta(hours=1)
+# The earliest a reminder goes out, in the message of another one due now (see `early_by`).
+EARLIEST = timedelta(hours=12)
 
 
 @dataclass
@@ -57,20 +57,19 @@ async def fire_due(
     organiser_ids: frozenset[int],
 ) -> Fired:
     fired = Fired()
-    await _close_at_deadlines(session, now, organiser_ids, fired)
-    window = merge_window(offsets)
+    fired.closed = await close_at_deadlines(session=session, now=now, organiser_ids=organiser_ids)
     horizon = max(offsets) + grace
     phases = (
         await session.exec(
             select(Phase).where(
                 col(Phase.starts_at) > now - horizon,
-                col(Phase.starts_at) <= now + max(offsets) + window,
+                col(Phase.starts_at) <= now + max(offsets) + EARLIEST,
             )
         )
     ).all()
     due: list[_Due] = []
     for phase in phases:
-        appeals = await _open_appeals(session, col(Appeal.phase_id) == phase.id)
+        appeals = await open_appeals(session, col(Appeal.phase_id) == phase.id)
         if appeals:
             due += await _due_before(
                 session,
@@ -78,9 +77,9 @@ async def fire_due(
                 phase,
                 phase.starts_at,
                 appeals,
-                _Span(offsets, now, window, grace),
+                _Span(offsets, now, grace),
             )
-    for appeal in await _open_appeals(session, col(Appeal.deadline_at) > now):
+    for appeal in await open_appeals(session, col(Appeal.deadline_at) > now):
         assert appeal.deadline_at is not None
         due += await _due_before(
             session,
@@ -88,22 +87,34 @@ async def fire_due(
             appeal,
             appeal.deadline_at,
             [appeal],
-            _Span(offsets, now, window, grace),
+            _Span(offsets, now, grace),
         )
-    await _remind(session, due, now, fired)
-    # After the reminders: a late reminder queued in the same look is read before "starts now".
-    for phase in phases:
-        if phase.starts_at <= now:
-            await _announce_start(session, phase, now, grace, fired)
+    starting = [
+        phase
+        for phase in phases
+        if phase.starts_at <= now and await _claim_start(session, phase, now, grace)
+    ]
+    reminded = await _remind(session, due, starting, now, fired)
+    for phase in starting:
+        # Organisations reminded in this look read "starts now" in their reminder.
+        payload = {"phase": phase.name, "at": phase.starts_at.isoformat()}
+        await outbox.enqueue(
+            session=session,
+            kind=OutboxKind.PHASE_START,
+            payload=payload,
+            now=now,
+            except_organisations=reminded,
+        )
+        fired.phases_started.append(stored_id(phase.id))
     return fired
 
 
-def merge_window(offsets: tuple[timedelta, ...]) -> timedelta:
-    """How far ahead a reminder may go out early, in the message of one due now: an hour, but
-    never so far that one occasion's own reminders would merge."""
-    ordered = sorted(set(offsets))
-    gaps = [later - earlier for earlier, later in pairwise(ordered)]
-    return min([MERGE_WINDOW, *(gap / 2 for gap in gaps)])
+def early_by(offset: timedelta, offsets: tuple[timedelta, ...]) -> timedelta:
+    """How early the reminder `offset` before its moment may go out, with another one due now:
+    half the way to the next reminder of its occasion (or to the moment itself), and never more
+    than EARLIEST. "2 hours before" keeps its last call within the hour."""
+    nearer = [other for other in offsets if other < offset]
+    return min(EARLIEST, (offset - max(nearer, default=timedelta())) / 2)
 
 
 async def remind_now(*, session: AsyncSession, appeal_id: int, actor_id: int, now: datetime) -> int:
@@ -137,47 +148,11 @@ async def next_moments(
     targets = list((await session.exec(select(Phase.starts_at).where(Phase.starts_at > now))).all())
     targets += [
         a.deadline_at
-        for a in await _open_appeals(session, col(Appeal.deadline_at) > now)
+        for a in await open_appeals(session, col(Appeal.deadline_at) > now)
         if a.deadline_at
     ]
     moments = {target - offset for target in targets for offset in (*offsets, timedelta())}
     return sorted(moment for moment in moments if moment > now)
-
-
-async def _close_at_deadlines(
-    session: AsyncSession, now: datetime, organiser_ids: frozenset[int], fired: Fired
-) -> None:
-    # Locked together before the first audit entry: a signer holds its appeal's row and then
-    # waits for the audit chain, so taking a row after an entry could deadlock (PostgreSQL).
-    for appeal in await _open_appeals(session, col(Appeal.deadline_at) <= now, lock=True):
-        appeal_id = stored_id(appeal.id)
-        # Conditional: of two looks at the timeline, one closes the appeal and reports it.
-        closed = await session.exec(
-            update(Appeal)
-            .where(col(Appeal.id) == appeal_id, col(Appeal.state) == AppealState.OPEN)
-            .values(state=AppealState.CLOSED, closed_at=appeal.deadline_at)
-        )
-        if closed.rowcount != 1:
-            continue
-        signatures = await count_signatures(session=session, appeal=appeal)
-        await tell_members_closed(session=session, appeal=appeal, signatures=signatures, now=now)
-        payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures}
-        recipients = await membership.organisers(session=session, configured=organiser_ids)
-        await outbox.enqueue_to(
-            session=session,
-            kind=OutboxKind.DEADLINE_REPORT,
-            recipients=frozenset(recipients),
-            payload=payload,
-            now=now,
-        )
-        await audit.record(
-            session=session,
-            actor_id=None,
-            action="appeal.closed",
-            object=f"appeal:{appeal_id}",
-            now=now,
-        )
-        fired.closed.append(appeal_id)
 
 
 @dataclass(frozen=True)
@@ -186,7 +161,6 @@ class _Span:
 
     offsets: tuple[timedelta, ...]
     now: datetime
-    window: timedelta
     grace: timedelta
 
 
@@ -196,7 +170,7 @@ class _When(Enum):
     IN_TIME = "in time"  # due, and less than the grace late
     LATE = "late"  # due, but more than the grace late: never sent
     SUPERSEDED = "superseded"  # due, but a later reminder of the same occasion is due too
-    EARLY = "early"  # due within the merge window: sent with another, or at its own time
+    EARLY = "early"  # due soon (`early_by`): sent with one due now, or at its own time
 
 
 @dataclass(frozen=True)
@@ -237,32 +211,39 @@ async def _due_before(
     appeals: list[Appeal],
     span: "_Span",
 ) -> list[_Due]:
-    """The reminders due before `target` by the end of the merge window. When several are
+    """The reminders due before `target` now, and those that may go out early. When several are
     due at once (after downtime), only the latest goes out: the others would say the same
     thing again, less exactly."""
     now = span.now
-    due = sorted(
-        (offset for offset in span.offsets if target - offset <= now + span.window), reverse=True
-    )
-    if not due:
+    past = [offset for offset in span.offsets if target - offset <= now]
+    early = [
+        offset
+        for offset in span.offsets
+        if now < target - offset <= now + early_by(offset, span.offsets)
+    ]
+    if not past and not early:
         return []
     unsigned = await _unsigned(session, appeals)
-    result = []
-    for offset in due:
-        moment = target - offset
-        if moment > now:
-            when = _When.EARLY
-        elif offset != due[-1]:
+    result = [_Due(occasion, subject, target, offset, _When.EARLY, unsigned) for offset in early]
+    for offset in past:
+        # Once the phase has started, "starts now" has said it all.
+        if offset != min(past) or target <= now:
             when = _When.SUPERSEDED
+        elif now - (target - offset) <= span.grace:
+            when = _When.IN_TIME
         else:
-            when = _When.IN_TIME if now - moment <= span.grace else _When.LATE
+            when = _When.LATE
         result.append(_Due(occasion, subject, target, offset, when, unsigned))
     return result
 
 
-async def _remind(session: AsyncSession, due: list[_Due], now: datetime, fired: Fired) -> None:
+async def _remind(
+    session: AsyncSession, due: list[_Due], starting: list[Phase], now: datetime, fired: Fired
+) -> frozenset[int]:
     """For each organisation that has not signed, one message naming every reminder due now,
-    and those due within the merge window."""
+    those that may go out early with them, and the phases starting now; returns the
+    organisations reminded."""
+    reminded = set()
     by_organisation: dict[int, list[_Due]] = {}
     for reminder in due:
         for organisation_id in reminder.unsigned:
@@ -285,14 +266,18 @@ async def _remind(session: AsyncSession, due: list[_Due], now: datetime, fired: 
                 )  # fmt: skip
                 fired.skipped += 1
         if sending:
-            await _queue(session, organisation_id, _payload(organisation_id, sending), now)
+            payload = _payload(organisation_id, sending, starting)
+            await _queue(session, organisation_id, payload, now)
             fired.reminded += 1
+            reminded.add(organisation_id)
+    return frozenset(reminded)
 
 
-async def _announce_start(
-    session: AsyncSession, phase: Phase, now: datetime, grace: timedelta, fired: Fired
-) -> None:
-    # Conditional: whoever moves `start_announced_for` to this start time queues the message.
+async def _claim_start(
+    session: AsyncSession, phase: Phase, now: datetime, grace: timedelta
+) -> bool:
+    """Whether this look announces the phase's start: once per start time, within the grace."""
+    # Conditional: whoever moves `start_announced_for` to this start time announces it.
     claimed = await session.exec(
         update(Phase)
         .where(
@@ -303,22 +288,11 @@ async def _announce_start(
         .values(start_announced_for=phase.starts_at)
     )
     if claimed.rowcount != 1:
-        return
+        return False
     if now - phase.starts_at > grace:
         log.warning("start of phase %s not announced: %s late", phase.id, now - phase.starts_at)
-        return
-    payload = {"phase": phase.name, "at": phase.starts_at.isoformat()}
-    await outbox.enqueue(session=session, kind=OutboxKind.PHASE_START, payload=payload, now=now)
-    fired.phases_started.append(stored_id(phase.id))
-
-
-async def _open_appeals(
-    session: AsyncSession, condition: Any, *, lock: bool = False
-) -> list[Appeal]:
-    query = select(Appeal).where(col(Appeal.state) == AppealState.OPEN, condition)
-    if lock:
-        query = query.with_for_update()
-    return list((await session.exec(query.order_by(col(Appeal.id)))).all())
+        return False
+    return True
 
 
 async def _unsigned(
@@ -377,7 +351,7 @@ async def _record(session: AsyncSession, ledger: Reminder) -> bool:
     return True
 
 
-def _payload(organisation_id: int, sending: list[_Due]) -> dict[str, Any]:
+def _payload(organisation_id: int, sending: list[_Due], starting: list[Phase]) -> dict[str, Any]:
     """Fixed when queued; the worker renders it in each recipient's language and zone."""
     name = sending[0].unsigned[organisation_id][0]
     appeals = {
@@ -385,10 +359,13 @@ def _payload(organisation_id: int, sending: list[_Due]) -> dict[str, Any]:
         for reminder in sending
         for appeal in reminder.unsigned[organisation_id][1]
     }
-    # By time; at one time, the phase before the deadlines it brings.
+    # By time; at one time, the phase before the deadlines it brings. One occasion's reminders
+    # due together after downtime say the same thing once.
     ordered = sorted(sending, key=lambda r: (r.target, r.occasion is Occasion.DEADLINE))
+    items = [reminder.item() for reminder in ordered]
+    started = [{"occasion": "start", "phase": phase.name} for phase in starting]
     return {
         "organisation": name,
-        "due": [reminder.item() for reminder in ordered],
+        "due": started + [item for i, item in enumerate(items) if item not in items[:i]],
         "appeals": [[appeal_id, title] for appeal_id, title in sorted(appeals.items())],
     }

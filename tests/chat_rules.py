@@ -17,6 +17,17 @@ from tests.stories import (
     CoalitionOfThree,
 )
 
+# The words after `/cosign ID`, in English and in each language the bot offers.
+WORDS = {
+    "private": Disclosure.PRIVATE,
+    "privé": Disclosure.PRIVATE,
+    "приватно": Disclosure.PRIVATE,
+    "anonymous": Disclosure.ANONYMOUS,
+    "anonyme": Disclosure.ANONYMOUS,
+    "анонімно": Disclosure.ANONYMOUS,
+    "анонимно": Disclosure.ANONYMOUS,
+}
+
 
 class Outcome(Enum):
     CHANGED = "changed"  # done, and stored
@@ -68,11 +79,11 @@ class Coalition:
                 return Outcome.UNCHANGED if self.shown(sole, person) else Outcome.REFUSED
             case "cosign":
                 appeal = self.shown(appeal_id, person)
-                options = [arg.lower() for arg in args[1:]]
+                options = args[1:]
                 return refused_unless(
                     appeal is not None
                     and appeal.state is AppealState.OPEN
-                    and options in ([], ["private"], ["anonymous"])
+                    and (options == [] or (len(options) == 1 and options[0].lower() in WORDS))
                     and (appeal_id, organisation) not in self.signatures
                 )
             case "withdraw":
@@ -114,7 +125,7 @@ class Coalition:
         name, args = words[0].removeprefix("/"), words[1:]
         appeal_id = number(args[0]) if args else None
         if name == "cosign" and appeal_id is not None:
-            disclosure = Disclosure(args[1].lower()) if len(args) > 1 else Disclosure.PUBLIC
+            disclosure = WORDS[args[1].lower()] if len(args) > 1 else Disclosure.PUBLIC
             self.signatures[appeal_id, self.contacts[person]] = disclosure
         elif name == "withdraw" and appeal_id is not None:
             del self.signatures[appeal_id, self.contacts[person]]

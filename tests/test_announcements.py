@@ -81,8 +81,10 @@ async def test_a_second_question_answered_after_signing_loses_its_buttons_too(
     irina.press(second, "Confirm")
 
     assert (await irina.next_message()).text == "Memorial has already signed appeal #1."
+    await api.wait_for_edit(second, 0)
     assert first.buttons() == []
     assert second.buttons() == []  # its question stays, and cannot be answered again
+    assert second.text == "Co-sign appeal #1 “Free them all” as Memorial?"
     async with database.transaction() as session:
         assert len((await session.exec(select(Signature))).all()) == 1
 
@@ -129,6 +131,7 @@ async def test_a_closed_appeal_cannot_be_signed_from_its_announcement(
     assert (await irina.next_message()).text == (
         "Appeal #1 is closed: it no longer takes signatures."
     )
+    await api.wait_for_edit(question, 0)
     assert question.buttons() == []
 
 

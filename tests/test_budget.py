@@ -265,3 +265,42 @@ async def test_a_sender_that_gives_up_takes_no_room(time: FakeTime) -> None:
     await time.run([send(budget, telegram, Lane.ANSWER, 42)])
 
     assert len(telegram.sent) == CHAT_BURST + 1
+
+
+class SlowTelegram(Telegram):
+    """Requests take their time to reach Telegram: the first ones slowly, the later ones at
+    once, as on a machine that was busy a moment ago."""
+
+    def __init__(self, time: FakeTime, slow: int, on_the_way: float) -> None:
+        super().__init__(time)
+        self.slow = slow
+        self.on_the_way = on_the_way
+        self.calls = 0
+
+    async def call(self, lane: Lane, chat_id: int, paid: bool) -> bool:
+        self.calls += 1
+        if self.calls <= self.slow:
+            await self.time.sleep(self.on_the_way)
+        return await super().call(lane, chat_id, paid)
+
+
+async def test_messages_that_reach_telegram_late_do_not_crowd_the_next_second(
+    time: FakeTime,
+) -> None:
+    budget = budget_on(time, overall=30, bulk=30)
+    # The first 30 arrive half a second after they were let go: the next 30 must wait for them.
+    telegram = SlowTelegram(time, slow=30, on_the_way=0.5)
+
+    await time.run([send(budget, telegram, Lane.ANSWER, chat) for chat in range(1, 91)])
+
+    assert len(telegram.sent) == 90
+    assert most_in_any_second([s.at for s in telegram.sent]) <= TELEGRAM_OVERALL
+
+
+async def test_a_message_on_its_way_longer_than_a_second_still_counts(time: FakeTime) -> None:
+    budget = budget_on(time, overall=30, bulk=30)
+    telegram = SlowTelegram(time, slow=30, on_the_way=1.5)
+
+    await time.run([send(budget, telegram, Lane.ANSWER, chat) for chat in range(1, 61)])
+
+    assert most_in_any_second([s.at for s in telegram.sent]) <= TELEGRAM_OVERALL

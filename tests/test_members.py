@@ -1,6 +1,8 @@
 """What members see: their language, their menu, their own words shown back safely."""
 
 import asyncio
+import re
+from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
@@ -77,10 +79,13 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     organiser_help = await organiser.says("/help")
     assert "/invite NAME OF THE ORGANISATION — Invite an organisation" in organiser_help
     # Each command with what it takes, and an example where it takes a date.
-    assert (
-        "/deadline APPEAL_ID YYYY-MM-DD HH:MM — Set an appeal's signing deadline\n"
-        "    for example /deadline 1 2027-02-09 18:00\n"
-    ) in organiser_help
+    example = re.search(
+        r"/deadline APPEAL_ID YYYY-MM-DD HH:MM — Set an appeal's signing deadline\n"
+        r"    for example /deadline 1 (\d{4}-\d\d-\d\d) 18:00\n",
+        organiser_help,
+    )
+    assert example is not None
+    assert date.fromisoformat(example[1]) > datetime.now(UTC).date()  # a date /deadline takes
     assert "/delivery BROADCAST_ID — How far a broadcast has gone" in organiser_help
     assert "/orgs — Member organisations and their contacts" in organiser_help
     assert "/publish" in organiser_help

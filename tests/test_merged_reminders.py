@@ -8,8 +8,8 @@ import pytest
 from bot.i18n import load_texts
 from handlers.phases import render_reminder
 from models import Database, OutboxKind
-from services.reminders import Fired, merge_window
-from tests.stories import ALES, IRINA, MARTA, TITLE
+from services.reminders import Fired, early_by
+from tests.stories import ALES, IRINA, MARTA, NOW, TITLE
 from tests.test_reminders import (
     DEADLINE,
     MINUTE,
@@ -24,7 +24,9 @@ from tests.test_reminders import (
     coalition,
     deadline,
     fire,
+    moments,
     queued,
+    timeline_rows,
 )
 
 HOUR = timedelta(hours=1)
@@ -76,20 +78,59 @@ async def test_a_deadline_half_an_hour_after_the_phase_start_goes_out_early_with
     assert len(await queued(database, OutboxKind.REMINDER)) == 2
 
 
-async def test_a_deadline_hours_after_the_phase_start_keeps_reminders_of_its_own(
+async def the_timeline_runs(database: Database) -> list[datetime]:
+    """Look at the timeline at each moment it names, as the scheduler would, until none is
+    left; returns the moments looked at."""
+    looked: list[datetime] = []
+    while upcoming := await moments(database, looked[-1] if looked else NOW):
+        looked.append(upcoming[0])
+        await fire(database, upcoming[0])
+    return looked
+
+
+async def test_a_deadline_a_day_after_the_phase_start_sends_six_messages_not_seven(
+    database: Database,
+) -> None:
+    """As in the sandbox: the phase in 4 days, the deadline a day later. Each reminder had a
+    message of its own, and the deadline's "1 day before" came with "starts now"."""
+    c = await coalition(database)
+    await deadline(database, c.detainees, START + timedelta(days=1))
+
+    await the_timeline_runs(database)
+
+    told = [
+        (row.created_at, row.payload)
+        for row in await timeline_rows(database)
+        if row.recipient_id == ALES
+    ]
+    # Five reminders and "starts now", where there were six and "starts now".
+    assert len(told) == 6
+    # The phase's last call, two hours before it, brings the deadline's "1 day before".
+    two_hours_before = START - timedelta(hours=2)
+    [(_, merged_one)] = [(at, payload) for at, payload in told if at == two_hours_before]
+    assert merged_one is not None
+    assert [item["occasion"] for item in merged_one["due"]] == ["phase", "deadline"]
+    # "Starts now" is its own message, and never beside a reminder.
+    assert [at for at, payload in told if payload is None or not payload.get("due")] == [START]
+    assert len({at for at, _ in told}) == len(told)
+
+
+async def test_a_reminder_due_at_a_phase_start_says_it_starts_now_in_the_same_message(
     database: Database,
 ) -> None:
     c = await coalition(database)
-    await deadline(database, c.detainees, START + 5 * HOUR)
-    three_days = START - OFFSETS[0]
+    await deadline(database, c.detainees, START + OFFSETS[-1])
 
-    assert await fire(database, three_days) == Fired(reminded=2)
-    assert await fire(database, three_days + 5 * HOUR) == Fired(reminded=1)
+    await fire(database, START)
 
-    [(person, payload)] = await queued(database, OutboxKind.REMINDER, at=three_days + 5 * HOUR)
-    assert person == ALES
-    assert payload is not None
-    assert [item["occasion"] for item in payload["due"]] == ["deadline"]
+    [reminder] = [p for person, p in await queued(database, OutboxKind.REMINDER) if person == ALES]
+    assert reminder is not None
+    assert reminder["due"][0] == {"occasion": "start", "phase": PHASE}
+    assert reminder["due"][1]["occasion"] == "deadline"
+    started = [person for person, _ in await queued(database, OutboxKind.PHASE_START)]
+    assert ALES not in started  # told in the reminder
+    assert IRINA in started
+    assert MARTA in started
 
 
 async def test_an_early_reminder_waits_for_its_own_time_when_nothing_else_is_due(
@@ -102,10 +143,9 @@ async def test_an_early_reminder_waits_for_its_own_time_when_nothing_else_is_due
     assert await fire(database, DEADLINE - OFFSETS[0]) == Fired(reminded=1)
 
 
-def test_the_merge_window_is_an_hour_but_never_joins_one_occasions_own_reminders() -> None:
-    assert merge_window(OFFSETS) == HOUR
-    assert merge_window((timedelta(hours=1), timedelta(minutes=20))) == 20 * MINUTE
-    assert merge_window((timedelta(days=1),)) == HOUR
+def test_a_reminder_goes_early_at_most_half_way_to_the_next_and_never_past_half_a_day() -> None:
+    assert [early_by(offset, OFFSETS) for offset in OFFSETS] == [12 * HOUR, 11 * HOUR, HOUR]
+    assert early_by(40 * MINUTE, (40 * MINUTE, 20 * MINUTE)) == 10 * MINUTE
 
 
 async def test_closing_by_hand_tells_every_subscribed_contact_the_count(database: Database) -> None:

@@ -82,7 +82,9 @@ LONG = "We ask <you> & your governments to act now. " * 86
 WORDINGS = st.sampled_from(["Your Excellencies,\nFree them.", LONG, "  "])
 ORGANISER_OR_NOT = st.sampled_from([ORGANISER, ORGANISER, ORGANISER, ORGANISER, 2003, STRANGER])
 CONTACT_OR_NOT = st.sampled_from([*CONTACTS, ORGANISER, STRANGER])
-OPTIONS = st.sampled_from(["", "private", "anonymous", "Anonymous", "loudly"])
+OPTIONS = st.sampled_from(
+    ["", "private", "anonymous", "Anonymous", "loudly", "Privé", "анонімно", "приватно", "privée"]
+)
 ODD = ["hello", "/frobnicate", "/cosign", "/status 1 2", "/withdraw 1 2", "/revoke"]
 # Two contacts of one organisation who co-sign or withdraw at the same moment.
 AT_ONCE = st.builds(

@@ -61,6 +61,8 @@ async def test_the_organiser_is_welcomed_with_times_and_a_menu_that_closes(page:
     await expect(welcome).to_be_in_viewport()
     await expect(page.locator("#page-hint")).to_contain_text("You are Olena, the organiser")
     await expect(page.locator("#page-hint")).to_be_in_viewport()
+    # At any width, the page says that nothing leaves the machine.
+    await expect(page.get_by_text("nothing leaves it").locator("visible=true")).to_have_count(1)
 
     # The welcome is dated by the sandbox's clock, under a line naming the day.
     now = await sandbox_now(page)

@@ -168,7 +168,7 @@ async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
         TELEGRAM_API_URL=api.url,
         ORGANISER_IDS=str(ORGANISER_ID),
         DATABASE_URL=database_url,
-        REMINDER_OFFSETS="6s,3s",
+        REMINDER_OFFSETS="10s,5s",
         REMINDER_GRACE="1m",
     )
 
@@ -190,8 +190,8 @@ async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
         appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
         await organiser.says(f"/publish {appeal_id}")
         await member.next_message()  # the announcement
-        # The phase starts in 10 s: reminders are due 4 s from now (10 - 6) and 7 s (10 - 3).
-        starts = datetime.now(UTC) + timedelta(seconds=10)
+        # The phase starts in 16 s: reminders are due 6 s from now (16 - 10) and 11 s (16 - 5).
+        starts = datetime.now(UTC) + timedelta(seconds=16)
         await organiser.says(f"/phase {starts:%Y-%m-%d %H:%M:%S} Geneva round")
         await organiser.says(f"/attach {appeal_id} 1")
         first = await member.next_message()
@@ -200,8 +200,9 @@ async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
     assert first.text.startswith("⏰ Geneva round starts ")
     assert first.text.endswith(f"Memorial has not yet signed:\n• #{appeal_id} Free them all")
 
-    # Down across the second reminder's moment; back before the grace runs out.
-    await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds() - 1))
+    # Down across the second reminder's moment; back before the grace runs out, and before
+    # the phase starts (once it has, its reminders have nothing left to say).
+    await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds() - 4.5))
     bot = await start()
     try:
         second = await member.next_message()
@@ -217,4 +218,4 @@ async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
     async with database.transaction() as session:
         ledger = (await session.exec(select(Reminder).order_by(col(Reminder.id)))).all()
     await database.dispose()
-    assert [(r.offset_seconds, r.sent) for r in ledger] == [(6, True), (3, True)]
+    assert [(r.offset_seconds, r.sent) for r in ledger] == [(10, True), (5, True)]

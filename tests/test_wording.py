@@ -87,6 +87,16 @@ def test_a_question_quotes_a_quoted_name_with_inner_quotes() -> None:
     )
 
 
+def test_quotes_of_another_kind_inside_a_title_are_left_as_written() -> None:
+    asked = texts("en").t(
+        "Co-sign appeal #{id} “{title}” as {organisation}?",
+        id=3,
+        title="Заява щодо „Світанку“ and the “exchange”",
+        organisation="ZMINA",
+    )
+    assert asked == "Co-sign appeal #3 “Заява щодо „Світанку“ and the ‘exchange’” as ZMINA?"
+
+
 def test_cosign_understands_english_and_every_languages_words() -> None:
     words = disclosure_words(load_texts())
     for word in ("private", "PRIVÉ", "приватно"):
