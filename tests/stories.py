@@ -194,9 +194,9 @@ async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-async def outbox_settled(database: Database) -> None:
-    """Wait until the outbox worker has recorded the fate of every queued message, and shown
-    the final figures in every progress message."""
+async def outbox_settled(database: Database, *, progress: bool = False) -> None:
+    """Wait until the outbox worker has recorded the fate of every queued message (and, with
+    `progress`, shown the final figures in every progress message, a second or more later)."""
     async with asyncio.timeout(10):
         while True:
             async with database.transaction() as session:
@@ -206,7 +206,7 @@ async def outbox_settled(database: Database) -> None:
                 showing = await session.exec(
                     select_model(ProgressMessage).where(col(ProgressMessage.finished_at).is_(None))
                 )
-                if pending.first() is None and showing.first() is None:
+                if pending.first() is None and (not progress or showing.first() is None):
                     return
             await asyncio.sleep(0.02)
 

@@ -57,7 +57,7 @@ async def test_co_sign_on_a_closed_appeal_says_so_at_the_first_tap(
     # Every subscribed member hears that it closed, and with how many signatures.
     news = await irina.next_message()
     assert news.text == "🔒 Appeal #1 “Free them all” is closed: 0 organisations signed it."
-    await outbox_settled(database)
+    await outbox_settled(database, progress=True)
     before = await snapshot(database)
 
     irina.press(announcement, "Co-sign")

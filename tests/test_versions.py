@@ -179,7 +179,7 @@ async def test_refused_edits_change_nothing(
     await irina.next_message()  # the announcement
     await organiser.says("/close 2")
     assert (await irina.next_message()).text.startswith("🔒 Appeal #2")
-    await outbox_settled(database)
+    await outbox_settled(database, progress=True)
     before = await snapshot(database)
 
     assert await organiser.says("/edit 2 New\nNew text.") == "Appeal #2 is closed."
