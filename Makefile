@@ -24,8 +24,9 @@ lint: $(STAMP)
 # The suite twice, both halves at once (much of it waits on sockets and subprocesses, so two
 # cores serve both): on SQLite files, and on databases of its own on the PostgreSQL server at
 # TEST_POSTGRES_URL (default postgres@127.0.0.1:5432), whose report is printed after the
-# first's. Where no server answers, the PostgreSQL half says so in one line and passes, unless
-# REQUIRE_POSTGRES=1 (as .ci/run sets). Either half failing, or finding no tests, fails.
+# first's. Where no server answers, the PostgreSQL half says so in one line and fails, unless
+# SKIP_POSTGRES=1 (it then passes, having run nothing). Either half failing, or finding no
+# tests, fails.
 test: lint
 	@mkdir -p test-artifacts
 	TEST_DATABASE=postgresql $(BIN)/pytest --basetemp=test-artifacts/tmp-postgresql \

@@ -18,7 +18,9 @@ from bot.local_api.html import visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = LOCALE_DIR / "messages.pot"
-TRANSLATED = ("fr", "uk", "ru")
+# Every language the bot offers but English, the texts' own language in the code.
+SOURCE_LANGUAGE = "en"
+TRANSLATED = tuple(language for language in LANGUAGES if language != SOURCE_LANGUAGE)
 # The packages and keywords of `make messages` (Babel's default keywords are kept there too).
 SOURCES = ("bot", "handlers", "services")
 KEYWORDS: dict[str, Any] = {
@@ -258,3 +260,11 @@ def test_french_plural_forms(n: int, expected: str) -> None:
     text = texts()["fr"].tn("{n} organisation has signed.", "{n} organisations have signed.", n)
 
     assert text == expected
+
+
+def test_every_language_the_bot_offers_has_a_catalog_checked_here() -> None:
+    assert SOURCE_LANGUAGE in LANGUAGES
+    assert {SOURCE_LANGUAGE, *TRANSLATED} == set(LANGUAGES)
+    assert len(TRANSLATED) == len(LANGUAGES) - 1
+    for language in LANGUAGES:
+        assert catalog_path(language).is_file(), language
