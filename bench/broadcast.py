@@ -2,9 +2,15 @@
 
 Run by hand: `.venv/bin/python -m bench.broadcast` (about a minute and a half). For each limit it
 starts the project's Bot API server in this process, a real `coalition-bot run` beside it with
-BROADCAST_RATE set to the limit (with paid broadcasts above 30), queues one broadcast, and prints the rate the server accepted
-(first to last message) as a share of the limit, the 429s it answered, and the bot's peak RSS.
-Targets on a 2-core machine: >= 0.95 of the limit at 30/s, >= 0.8 at 1,000/s.
+BROADCAST_RATE set to the limit (with paid broadcasts above 30), queues one broadcast, and prints
+the rate the server accepted (first to last message) as a share of the limit, the 429s it
+answered, and the bot's peak RSS. Targets on a 2-core machine: >= 0.95 of the limit at 30/s,
+>= 0.8 at 1,000/s.
+
+Every delivery is checked once the bot has stopped: each recipient has exactly one copy, with
+the broadcast's text, paid where the limit is; the organiser's report says all were delivered;
+the server refused no call but the 429s it counts. Anything else ends the run with one line
+saying what, and no figure (bench/checks.py).
 """
 
 import argparse
@@ -16,6 +22,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.checks import (
+    Expected,
+    Wrong,
+    check_messages,
+    check_nothing_refused,
+    check_reply,
+    message_to,
+    progress,
+    report,
+)
+from bench.processes import peak_rss_mib
 from bot import migrate
 from bot.config import FREE_BROADCAST_LIMIT
 from bot.local_api import LocalBotApi
@@ -24,22 +41,20 @@ from tests.stories import broadcast_queued_to
 
 ORGANISER_ID = 1000
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
+TEXT = "Benchmark alert."
+# As each recipient sees it.
+DELIVERED = Expected(f"📣 From the coalition's organisers\n\n{TEXT}", whole=True)
+# Seconds allowed beyond the time the limit itself takes, for the bot to start and report.
+SLACK = 60
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def run(limit: int, recipients: int, concurrency: int, folder: Path) -> None:
+async def run(limit: int, recipients: int, concurrency: int, folder: Path) -> str:
+    """One broadcast at `limit` a second; returns its line of figures, once checked."""
+    progress(f"broadcast to {recipients} at {limit}/s: running")
     database_url = f"sqlite:///{folder / f'bench-{limit}.db'}"
     await asyncio.to_thread(migrate.upgrade, database_url)
     database = Database(database_url)
-    ids = await broadcast_queued_to(
-        database, recipients, "Benchmark alert.", organiser_id=ORGANISER_ID
-    )
+    ids = await broadcast_queued_to(database, recipients, TEXT, organiser_id=ORGANISER_ID)
     await database.dispose()
     paid = limit > FREE_BROADCAST_LIMIT  # beyond 30 a second, only Telegram's paid broadcasts
     api = LocalBotApi()
@@ -63,37 +78,68 @@ async def run(limit: int, recipients: int, concurrency: int, folder: Path) -> No
         EXECUTABLE, "run", cwd=folder, env=environment, stderr=asyncio.subprocess.DEVNULL
     )
     try:
-        await api.wait_for_message(organiser.user_id, 0)  # the final report
+        done = await message_to(
+            api,
+            organiser.user_id,
+            0,
+            timeout=recipients / limit + SLACK,
+            what="the organiser's report of the broadcast",
+        )
         rss = peak_rss_mib(bot.pid)
     finally:
         bot.send_signal(signal.SIGINT)
         await bot.wait()
         await api.stop()
-    times = sorted(m.accepted_at for p in people for m in api.messages(p.user_id))
+    # The bot has stopped: a copy sent twice is there by now.
+    check_reply(
+        "the organiser's report of the broadcast",
+        Expected(
+            f"Broadcast #1 is done.\nDelivered: {recipients}\nBlocked the bot: 0\nFailed: 0",
+            whole=True,
+        ),
+        done.text,
+    )
+    check_messages(api, organiser.user_id, 1, what="the organiser's chat")
+    for person in people:
+        check_messages(api, person.user_id, 1, what=f"recipient {person.user_id}'s copies")
+        [copy] = api.messages(person.user_id)
+        check_reply(f"the broadcast to {person.user_id}", DELIVERED, copy.text)
+        if copy.paid != paid:
+            raise Wrong(
+                f"the broadcast to {person.user_id}: expected it {'paid' if paid else 'free'}, "
+                f"got it {'paid' if copy.paid else 'free'}"
+            )
+    check_nothing_refused(api, throttling_counted=True)
+    times = sorted(api.messages(p.user_id)[0].accepted_at for p in people)
     elapsed = times[-1] - times[0]
     achieved = (len(times) - 1) / elapsed
-    print(
+    return (
         f"limit {limit:>5}/s  concurrency {concurrency:>3}  recipients {recipients:>6}  "
-        f"sent {len(times):>6}  "
-        f"in {elapsed:6.1f} s  achieved {achieved:7.1f}/s  ratio {achieved / limit:.3f}  "
-        f"429s {api.limits.throttled:>3}  bot peak RSS {rss:.0f} MiB"
+        f"one copy each, checked  in {elapsed:6.1f} s  achieved {achieved:7.1f}/s  "
+        f"ratio {achieved / limit:.3f}  429s {api.limits.throttled:>3}  bot peak RSS {rss:.0f} MiB"
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--slow-recipients", type=int, default=2_000)
-    parser.add_argument("--fast-recipients", type=int, default=10_000)
-    arguments = parser.parse_args()
+async def measured(arguments: argparse.Namespace) -> list[str]:
+    """Both broadcasts; returns their lines of figures, once every delivery was right."""
     folder = Path(tempfile.mkdtemp(prefix="coalition-bench-"))
     try:
         # At 1,000/s a send must be in flight while the previous ones travel: Telegram's
         # round trip is tens of milliseconds, so such a bot sets BROADCAST_CONCURRENCY high.
-        await run(30, arguments.slow_recipients, 8, folder)
-        await run(1000, arguments.fast_recipients, 128, folder)
+        return [
+            await run(30, arguments.slow_recipients, 8, folder),
+            await run(1000, arguments.fast_recipients, 128, folder),
+        ]
     finally:
         shutil.rmtree(folder)
 
 
+def arguments_parsed() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--slow-recipients", type=int, default=2_000)
+    parser.add_argument("--fast-recipients", type=int, default=10_000)
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    report(measured(arguments_parsed()))

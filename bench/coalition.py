@@ -30,14 +30,28 @@ APPEAL_TEXT = "Your Excellencies,\nWe, the undersigned organisations, call on yo
 
 @dataclass(frozen=True)
 class Member:
+    """A member organisation and its one contact."""
+
     organisation_id: int
     contact_id: int
+    # The organisation's name, which the bot's replies to this contact name.
+    name: str
+
+
+def organisation_name(n: int) -> str:
+    """The name of the `n`-th organisation `members` inserts, from 1."""
+    return f"Human Rights Group {n:05d}"
+
+
+def appeal_title(n: int) -> str:
+    """The title of the `n`-th appeal `open_appeals` inserts, from 1."""
+    return f"Appeal {n}: free the detainees of list {n}"
 
 
 async def members(database: Database, count: int) -> list[Member]:
     """`count` organisations with one subscribed contact each (Telegram ids from 10,000)."""
     now = utcnow()
-    names = [f"Human Rights Group {n:05d}" for n in range(1, count + 1)]
+    names = [organisation_name(n) for n in range(1, count + 1)]
     organisation_ids = await _inserted(
         database,
         Organisation,
@@ -57,18 +71,21 @@ async def members(database: Database, count: int) -> list[Member]:
             for user_id, organisation_id in zip(contact_ids, organisation_ids, strict=True)
         ],
     )
-    return [Member(o, c) for o, c in zip(organisation_ids, contact_ids, strict=True)]
+    return [
+        Member(o, c, name) for o, c, name in zip(organisation_ids, contact_ids, names, strict=True)
+    ]
 
 
 async def open_appeals(database: Database, count: int, *, organiser_id: int) -> list[int]:
-    """`count` appeals open for signatures, oldest first; returns their ids."""
+    """`count` appeals open for signatures, oldest first; returns their ids (the `n`-th is
+    titled `appeal_title(n)`)."""
     now = utcnow()
     return await _inserted(
         database,
         Appeal,
         [
             {
-                "title": f"Appeal {n}: free the detainees of list {n}",
+                "title": appeal_title(n),
                 "text": APPEAL_TEXT,
                 "language": "en",
                 "state": AppealState.OPEN,
