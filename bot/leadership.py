@@ -41,6 +41,7 @@ class Leadership:
         self._connection: AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.leading = False
+        self.following = False
 
     async def start(self) -> None:
         """Lead at once if possible (the usual case: one replica), else keep trying."""
@@ -79,12 +80,15 @@ class Leadership:
             return
         if not locked:
             await connection.close()
+            if not self.following:  # once, not at every try
+                self.following = True
+                log.info("following: another replica leads; trying every %.0f s", TRY_EVERY)
             return
         self._connection = connection
         await self._begin_leading()
 
     async def _begin_leading(self) -> None:
-        self.leading = True
+        self.leading, self.following = True, False
         log.info("leading: this replica runs the timeline and sends the outbox")
         await self._lead()
 

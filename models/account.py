@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey
+from sqlalchemy import BigInteger, Column, ForeignKey, false
 from sqlmodel import Field, SQLModel
 
 from models.utc import UTCDateTime, utcnow
@@ -17,7 +17,8 @@ class Account(SQLModel, table=True):
     # An IANA zone ("Europe/Kyiv") to show times in; none: the bot's BOT_TIMEZONE.
     timezone: str | None = Field(default=None, max_length=64)
     # Promoted from chat with /promote; the ids in ORGANISER_IDS are organisers regardless.
-    organiser: bool = False
+    # The server default is the one migration 0005 gave the rows already there.
+    organiser: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The command menu last set for them in Telegram (who it was for, and its language), so
     # that a role got any way at all (a restored database, an import) is shown at start-up.
     menu: str | None = Field(default=None, max_length=64)

@@ -37,7 +37,7 @@ class Appeal(SQLModel, table=True):
     title: str = Field(max_length=TITLE_MAX)
     text: str = Field(sa_column=Column(Text, nullable=False))
     # The language the title and text are written in; translations add the others.
-    language: str = Field(default="en", max_length=8)
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     state: AppealState = Field(
         default=AppealState.DRAFT, sa_type=stored_as_value(AppealState), index=True
     )

@@ -4,7 +4,6 @@ and each one's effect commits together with the mark that it was handled."""
 import asyncio
 import json
 import random
-import signal
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +18,7 @@ from bot.webhook import SECRET_HEADER, Webhook
 from models import Appeal, Database, IncomingUpdate
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
-from tests.test_cli import EXECUTABLE, clean_environment
+from tests.test_crash_signals import bot_process, wait_until
 from tests.test_sandbox import free_port
 
 SECRET = "a-webhook-secret-of-32-characters"
@@ -78,7 +77,7 @@ async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
     for number in range(DRAFTS):
         update_id = api.push_message(organiser, f"/newappeal Appeal {number}\nText {number}.")
         api.push_again(update_id)
-    environment = clean_environment(
+    environment = dict(
         BOT_TOKEN=api.token,
         TELEGRAM_API_URL=api.url,
         ORGANISER_IDS=str(ORGANISER_ID),
@@ -87,35 +86,33 @@ async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
         FLOOD_BURST=str(DRAFTS),
         CHAT_BURST=str(2 * DRAFTS),
     )
-    # The bot is killed five times while it works through them, each time once a random
-    # number of drafts is stored (so mid-stream, whatever the machine's speed), all in the
-    # first half: a kill comes a few milliseconds after its threshold, and a quick bot may
-    # store a dozen more meanwhile.
+    # The bot is killed five times while it works through them, each time once Olena has had
+    # a random number of "Draft appeal" answers (each follows its draft's commit: at least that
+    # many are stored, mid-stream whatever the machine's speed), all in the first half: the
+    # kill comes a few milliseconds after its threshold, and a quick bot may store a dozen
+    # more meanwhile.
+    stored_at_kills = []
     for threshold in sorted(random.Random(7).sample(range(5, DRAFTS // 2), 5)):
-        process = await asyncio.create_subprocess_exec(
-            EXECUTABLE, "run", cwd=tmp_path, env=environment, stderr=asyncio.subprocess.DEVNULL
-        )
-        async with asyncio.timeout(60):
-            while True:
-                if len(await appeal_titles(database)) >= threshold:
-                    break
-                await asyncio.sleep(0.01)
-        process.kill()
-        await process.wait()
-    assert len(await appeal_titles(database)) < DRAFTS, "the kills came too late to test much"
+        async with bot_process(tmp_path, **environment) as bot:
+            async with asyncio.timeout(60):
+                await api.wait_for_message(ORGANISER_ID, threshold - 1)
+            await bot.kill()
+        stored_at_kills.append(len(await appeal_titles(database)))
+    print(f"drafts stored at each kill: {stored_at_kills}")
+    assert stored_at_kills[-1] < DRAFTS, "the kills came too late to test much"
     # Then it runs until every update is handled, and is stopped with SIGTERM.
-    process = await asyncio.create_subprocess_exec(
-        EXECUTABLE, "run", cwd=tmp_path, env=environment, stderr=asyncio.subprocess.PIPE
-    )
-    async with asyncio.timeout(60):
-        while True:
-            if len(await appeal_titles(database)) >= DRAFTS and not await _unhandled(database):
-                break
-            await asyncio.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(10):
-        _, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
+    async with bot_process(tmp_path, **environment) as bot:
+
+        async def all_drafted_and_handled() -> bool:
+            return len(await appeal_titles(database)) >= DRAFTS and not await _unhandled(database)
+
+        await wait_until(
+            "every draft stored and every update handled",
+            all_drafted_and_handled,
+            within=60,
+            every=0.2,
+        )
+        await bot.stop()
 
     assert sorted(await appeal_titles(database)) == sorted(f"Appeal {n}" for n in range(DRAFTS))
 
@@ -128,11 +125,12 @@ async def _unhandled(database: Database) -> int:
 
 
 async def _all_handled(database: Database) -> None:
-    async with asyncio.timeout(10):
-        while True:
-            if not await _unhandled(database):
-                return
-            await asyncio.sleep(0.02)
+    """Wait until every update stored is marked handled."""
+
+    async def none_unhandled() -> bool:
+        return await _unhandled(database) == 0
+
+    await wait_until("every update marked handled", none_unhandled, within=10, every=0.02)
 
 
 async def test_the_webhook_takes_only_telegrams_requests(

@@ -2,48 +2,46 @@
 restarted."""
 
 import asyncio
-import signal
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.local_api import LocalBotApi, Person
 from models import Database
 from tests.conftest import ORGANISER_ID
-from tests.people import Someone
 from tests.stories import broadcast_queued_to
-from tests.test_cli import EXECUTABLE, clean_environment
+from tests.test_crash_signals import BotProcess, bot_process, wait_until
 
 RECIPIENTS = 2000
 CONCURRENCY = 8  # the documented bound: at most this many messages may go out twice
 TEXT = "Negotiations resume on Monday: please confirm your signature."
 
 
-async def start_bot(api: LocalBotApi, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        EXECUTABLE,
-        "run",
-        cwd=cwd,
-        env=clean_environment(
-            BOT_TOKEN=api.token,
-            TELEGRAM_API_URL=api.url,
-            ORGANISER_IDS=str(ORGANISER_ID),
-            DATABASE_URL=database_url,
-            BROADCAST_RATE="400",
-            PAID_BROADCASTS="true",
-            BROADCAST_CONCURRENCY=str(CONCURRENCY),
-        ),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
 class Broadcast:
     """A broadcast to RECIPIENTS contacts, queued and not yet sent; Olena sent it."""
 
-    def __init__(self, api: LocalBotApi, ids: range) -> None:
+    def __init__(self, api: LocalBotApi, database_url: str, cwd: Path, ids: range) -> None:
         self.api = api
-        self.organiser = Someone(api, ORGANISER_ID, "Olena")
+        self.database_url = database_url
+        self.cwd = cwd
+        api.meet(ORGANISER_ID, "Olena")
         self.recipients: list[Person] = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
+
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[BotProcess]:
+        """The bot, sending it."""
+        async with bot_process(
+            self.cwd,
+            BOT_TOKEN=self.api.token,
+            TELEGRAM_API_URL=self.api.url,
+            ORGANISER_IDS=str(ORGANISER_ID),
+            DATABASE_URL=self.database_url,
+            BROADCAST_RATE="400",
+            PAID_BROADCASTS="true",
+            BROADCAST_CONCURRENCY=str(CONCURRENCY),
+        ) as bot:
+            yield bot
 
     def delivered(self) -> int:
         return sum(len(self.api.messages(p.user_id)) for p in self.recipients)
@@ -52,44 +50,42 @@ class Broadcast:
         """How many recipients got how many copies."""
         return Counter(len(self.api.messages(p.user_id)) for p in self.recipients)
 
-    async def stop_a_third_through(self, process: asyncio.subprocess.Process, signum: int) -> int:
-        """Send `signum` once a third has gone out; the process's exit code."""
-        async with asyncio.timeout(60):
-            while self.delivered() < RECIPIENTS // 3:  # noqa: ASYNC110 (a count to poll)
-                await asyncio.sleep(0.01)
-        process.send_signal(signum)
-        async with asyncio.timeout(10):  # SIGTERM's bound; SIGKILL is at once
-            code = await process.wait()
-        assert self.delivered() < RECIPIENTS, "the broadcast finished first: nothing was tested"
-        return code
+    async def a_third_delivered(self) -> None:
+        await wait_until(
+            "a third of the broadcast delivered",
+            lambda: self.delivered() >= RECIPIENTS // 3,
+            within=60,
+        )
 
-    async def report_after_restart(self, api: LocalBotApi, database_url: str, cwd: Path) -> str:
+    async def report_after_restart(self) -> str:
         """Start the bot again; the report Olena gets once the broadcast is done."""
-        process = await start_bot(api, database_url, cwd)
-        try:
+        async with self.sending() as bot:
+            # Her first message; longer to come than an answer (Someone.next_message's wait):
+            # the bot starts, then sends what is left.
             async with asyncio.timeout(60):
-                return (await self.organiser.next_message()).text
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await process.wait()
+                report = await self.api.wait_for_message(ORGANISER_ID, 0)
+            await bot.stop()
+        return report.text
 
 
-async def queued(database_url: str, api: LocalBotApi) -> Broadcast:
+async def queued(api: LocalBotApi, database_url: str, cwd: Path) -> Broadcast:
     database = Database(database_url)
     ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
     await database.dispose()
-    return Broadcast(api, ids)
+    return Broadcast(api, database_url, cwd, ids)
 
 
 async def test_a_killed_broadcast_resumes_and_everyone_gets_one_copy(
     tmp_path: Path, api: LocalBotApi, database_url: str
 ) -> None:
-    broadcast = await queued(database_url, api)
-    first = await start_bot(api, database_url, tmp_path)
-    await broadcast.stop_a_third_through(first, signal.SIGKILL)
+    broadcast = await queued(api, database_url, tmp_path)
+    async with broadcast.sending() as bot:
+        await broadcast.a_third_delivered()
+        await bot.kill()
     at_kill = broadcast.delivered()
+    assert at_kill < RECIPIENTS, "the broadcast finished before the kill: nothing was tested"
 
-    report = await broadcast.report_after_restart(api, database_url, tmp_path)
+    report = await broadcast.report_after_restart()
 
     copies = broadcast.copies()
     assert 0 not in copies, "someone never got the broadcast"
@@ -105,11 +101,13 @@ async def test_sigterm_mid_broadcast_exits_within_10_s_and_nobody_gets_two_copie
     tmp_path: Path, api: LocalBotApi, database_url: str
 ) -> None:
     """An operator's restart (systemd sends SIGTERM): the sends in flight are recorded."""
-    broadcast = await queued(database_url, api)
-    first = await start_bot(api, database_url, tmp_path)
-    assert await broadcast.stop_a_third_through(first, signal.SIGTERM) == 0
+    broadcast = await queued(api, database_url, tmp_path)
+    async with broadcast.sending() as bot:
+        await broadcast.a_third_delivered()
+        await bot.stop()  # exit 0 within 10 s, having said it stops
+    assert broadcast.delivered() < RECIPIENTS, "the broadcast finished first: nothing was tested"
 
-    report = await broadcast.report_after_restart(api, database_url, tmp_path)
+    report = await broadcast.report_after_restart()
 
     assert broadcast.copies() == {1: RECIPIENTS}
     assert report.startswith(f"Broadcast #1 is done.\nDelivered: {RECIPIENTS}\n")
