@@ -2,10 +2,16 @@
 
 import asyncio
 import re
+from dataclasses import replace
 
+from bot.context import CoalitionApplication
 from bot.local_api import LocalBotApi, SentMessage
+from models import Database
+from tests.stories import handled, snapshot
 
 REPLY_TIMEOUT = 10
+# Calls by which the bot tells no one anything: it asks for updates.
+NOT_TELLING = frozenset({"getUpdates"})
 
 
 class Someone:
@@ -56,6 +62,46 @@ class Someone:
 
     def inbox(self) -> list[SentMessage]:
         return self.api.messages(self.user_id)
+
+    async def is_refused(
+        self, text: str, refusal: str, *, app: CoalitionApplication, database: Database
+    ) -> None:
+        """Send `text`; once the bot has finished with it (its handlers returned, its outbox
+        settled), this person has exactly one new message, `refusal`, as plain text; no one
+        else's chat changed; the bot called Telegram for nothing else; nothing stored changed.
+        A refusal that answered and then did the work anyway fails one of these."""
+        await handled(app, database)
+        stored = await snapshot(database)
+        seen = every_chat(self.api)
+        calls = len(self.api.calls)
+        earlier = seen.pop(self.user_id)
+        self.api.push_message(self.person, text)
+        async with asyncio.timeout(REPLY_TIMEOUT):
+            await self.api.wait_for_message(self.user_id, len(earlier))
+        await handled(app, database)
+        now = every_chat(self.api)
+        mine = now.pop(self.user_id)
+        self._read = len(mine)
+        assert mine[: len(earlier)] == earlier, "an earlier message to them changed"
+        new = mine[len(earlier) :]
+        assert [m.text for m in new] == [refusal], "they got other than the one refusal"
+        assert new[0].document is None, "the refusal came with a document"
+        assert new[0].reply_markup is None, "the refusal came with buttons"
+        others = [chat for chat in seen if now[chat] != seen[chat]]
+        assert others == [], f"the chats of {others} changed"
+        told = [
+            (method, str(params.get("chat_id")))
+            for method, params in self.api.calls[calls:]
+            if method not in NOT_TELLING
+        ]
+        assert told == [("sendMessage", str(self.user_id))], f"the bot also called {told}"
+        assert await snapshot(database) == stored, "a refusal changed what is stored"
+
+
+def every_chat(api: LocalBotApi) -> dict[int, list[SentMessage]]:
+    """What the bot has sent to each person, as each message stands now (copies: an edit
+    changes a message in place)."""
+    return {chat_id: [replace(m) for m in api.messages(chat_id)] for chat_id in api.people}
 
 
 def invite_code(reply: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 
+from bot.context import CoalitionApplication
 from models import (
     Account,
     Contact,
@@ -235,3 +236,12 @@ async def broadcast_queued_to(
         )
         await queue_broadcast(session=session, broadcast_id=preview.broadcast_id, now=utcnow())
     return ids
+
+
+async def handled(app: CoalitionApplication, database: Database) -> None:
+    """Wait until the bot has finished with every update it took in (its handlers returned:
+    the Application marks each one done on its queue then) and the outbox has recorded the
+    fate of every message they queued; at once when nothing is in flight."""
+    async with asyncio.timeout(10):
+        await app.update_queue.join()
+    await outbox_settled(database)
