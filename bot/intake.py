@@ -10,6 +10,7 @@ others (`Intake.settle`). Updates stored but not handled are replayed at start-u
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -52,6 +53,7 @@ class Intake:
         # Updates handled without a transaction of their own, not yet marked (see settle).
         self._settled: list[int] = []
         self._writing: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def attach(self, *, queue: "asyncio.Queue[object]", bot: Any) -> None:
         """Where updates go once stored, and the bot that de-serialises them."""
@@ -104,12 +106,15 @@ class Intake:
 
     async def flush(self) -> None:
         """Write the marks still waiting (at stop, once no update is in flight)."""
+        # The marks waiting to be written together need not wait any longer: the stop is now.
+        self._stopping.set()
         if self._writing is not None:
             await self._writing
-        await self._write_settled(after=0)
+        await self._write_settled()
 
-    async def _write_settled(self, after: float = SETTLE_WITHIN) -> None:
-        await asyncio.sleep(after)
+    async def _write_settled(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), SETTLE_WITHIN)
         settled, self._settled = self._settled, []
         if not settled:
             return
