@@ -83,8 +83,13 @@ class _Chat:
     last: float
     burst: int
     last_bulk: float | None = None  # bulk sends keep to one a second among themselves
+    on_the_way: _Sent | None = None  # the last message granted, until Telegram answers it
 
     def tokens_at(self, now: float) -> float:
+        if self.on_the_way is not None and not self.on_the_way.answered:
+            # No refill before the answer (which sets `last`): however long the message takes
+            # to reach Telegram, the next one cannot arrive less than a second after it.
+            return self.tokens
         return min(self.burst, self.tokens + (now - self.last) / PER_CHAT_INTERVAL)
 
 
@@ -333,7 +338,9 @@ class TelegramBudget(BaseRateLimiter[Lane]):
             last_bulk = chat.last_bulk if chat is not None else None
             if request.lane is Lane.BULK:
                 last_bulk = now
-            self._chats[chat_id] = _Chat(tokens - 1, now, self.chat_burst, last_bulk)
+            self._chats[chat_id] = _Chat(
+                tokens - 1, now, self.chat_burst, last_bulk, on_the_way=request.sent
+            )
             if len(self._chats) > 10_000:
                 self._forget_quiet_chats(now)
 

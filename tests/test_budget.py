@@ -34,14 +34,16 @@ class FakeTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        """The budget's sleep: wait until the fake clock reads `seconds` later."""
         assert seconds > 0, "the budget slept for no time: it would spin"
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), woken))
         await woken
 
     async def settle(self) -> None:
+        """Let every task run until it waits for this clock (or for nothing it can get)."""
         for _ in range(30):
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # a turn of the event loop: no time passes, real or fake
 
     async def run(self, tasks: Iterable["asyncio.Task[Any]"], until: float | None = None) -> None:
         """Let the tasks run, moving time on, until they are done (or the clock reads `until`)."""
@@ -304,3 +306,21 @@ async def test_a_message_on_its_way_longer_than_a_second_still_counts(time: Fake
     await time.run([send(budget, telegram, Lane.ANSWER, chat) for chat in range(1, 61)])
 
     assert most_in_any_second([s.at for s in telegram.sent]) <= TELEGRAM_OVERALL
+
+
+async def test_a_message_to_a_chat_on_its_way_longer_than_a_second_holds_the_next_one(
+    time: FakeTime,
+) -> None:
+    # No burst in the chat: Telegram's one message a second, strictly. (Found by
+    # tests/test_sending_budget.py measuring the sends on a busy machine.)
+    budget = TelegramBudget(
+        overall_rate=30, bulk_rate=25, chat_burst=1, clock=time, sleep=time.sleep
+    )
+    telegram = SlowTelegram(time, slow=1, on_the_way=1.5)
+    first = send(budget, telegram, Lane.BULK, 42)
+    await time.settle()
+
+    await time.run([first, send(budget, telegram, Lane.ANSWER, 42)])
+
+    sooner, later = sorted(s.at for s in telegram.sent)
+    assert later - sooner >= TELEGRAM_CHAT_SECOND
