@@ -11,8 +11,8 @@ from services import audit
 from services.audit import VerifyResult
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
+from tests.processes import EXECUTABLE, clean_environment
 from tests.stories import member, open_appeal, sign, stored
-from tests.test_cli import EXECUTABLE, clean_environment
 
 IRINA = 2001
 PROMOTED = 3003

@@ -2,8 +2,6 @@
 
 import asyncio
 import logging
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -11,33 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.local_api import LocalBotApi
 from bot.logs import REDACTED, RedactingFormatter
 from tests.conftest import SERVER
 from tests.databases import ON_POSTGRES, sqlite_only, table_names
 from tests.people import Someone, invite_code
-
-EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
-
-
-def clean_environment(**values: str) -> dict[str, str]:
-    """The machine's environment without any coalition-bot setting, plus `values`."""
-    names = {name.upper() for name in Settings.model_fields}
-    environment = {k: v for k, v in os.environ.items() if k not in names}
-    return environment | values
-
-
-def run_cli(tmp_path: Path, *args: str, **values: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [EXECUTABLE, *args],
-        cwd=tmp_path,
-        env=clean_environment(**values),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.processes import bot_serving, clean_environment, run_cli
 
 
 def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
@@ -143,30 +120,20 @@ def test_python_dash_m_bot_is_the_same_entry_point(tmp_path: Path) -> None:
 async def test_the_real_process_serves_the_journey_and_never_logs_its_token(
     tmp_path: Path, api: LocalBotApi, empty_database_url: str
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        EXECUTABLE,
-        "run",
-        cwd=tmp_path,
-        env=clean_environment(
-            BOT_TOKEN=api.token,
-            TELEGRAM_API_URL=api.url,
-            ORGANISER_IDS="1000",
-            DATABASE_URL=empty_database_url,
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with bot_serving(
+        tmp_path,
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        ORGANISER_IDS="1000",
+        DATABASE_URL=empty_database_url,
+    ) as process:
         organiser = Someone(api, 1000, "Olena", "en")
         invite = await organiser.says("/invite Memorial")
         member = Someone(api, 2001, "Irina", "uk")
         joined = await member.says(f"/start {invite_code(invite)}")
         assert joined.startswith("Тепер ви контакт організації «Memorial»")
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0
-    log = stderr.decode()
+    assert process.process.returncode == 0
+    log = process.log
     assert "serving as @coalition_local_bot" in log
     assert api.token not in log
     assert "Traceback" not in log

@@ -11,7 +11,7 @@ from bot.local_api import LocalBotApi
 from models import Database, Organisation
 from tests.conftest import sample
 from tests.people import Someone, appeal_number, invite_code
-from tests.test_cli import EXECUTABLE, clean_environment
+from tests.processes import EXECUTABLE, clean_environment
 
 TITLE = "Libérez tous les détenus liés au conflit"
 

@@ -15,8 +15,8 @@ from models import Contact, Database, Invite, Organisation
 from services.imports import ImportRow
 from tests.databases import sqlite_files, table_names
 from tests.people import Someone
+from tests.processes import EXECUTABLE, clean_environment
 from tests.stories import snapshot
-from tests.test_cli import EXECUTABLE, clean_environment
 
 CENTRE = "Центр громадянських свобод (Centre pour les libertés civiles)"
 MEMORIAL = "Мемориал (Mémorial), Москва"

@@ -18,7 +18,7 @@ from bot.webhook import SECRET_HEADER, Webhook
 from models import Appeal, Database, IncomingUpdate
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
-from tests.test_crash_signals import bot_process, wait_until
+from tests.processes import bot_process, wait_until
 from tests.test_sandbox import free_port
 
 SECRET = "a-webhook-secret-of-32-characters"

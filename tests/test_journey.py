@@ -79,6 +79,10 @@ async def test_an_organisation_joins_signs_and_withdraws(
     assert await organiser.says(f"/close {appeal_id}") == (
         f"Appeal #{appeal_id} is closed with 0 signatures."
     )
+    # The news that it closed reaches every subscribed member through the outbox, before
+    # Irina's next answer or after it: she reads it first.
+    closed = await irina.next_message()
+    assert closed.text.startswith(f"🔒 Appeal #{appeal_id} “{APPEAL_TITLE}” is closed")
     assert await irina.says(f"/cosign {appeal_id}") == (
         f"Appeal #{appeal_id} is closed: it no longer takes signatures."
     )

@@ -327,8 +327,8 @@ async def test_menus_match_roles_however_they_were_got_and_are_set_once(
 
     # A restart sets only what changed since: here, nobody's role.
     before = menus_set()
-    async with serving(build_application(settings, clock=clock)):
-        await asyncio.sleep(0.5)
+    async with serving(build_application(settings, clock=clock)) as app:
+        await app.bot_data[MENUS_KEY]
     after = menus_set()
     default_menus = 5  # strangers' default menu, in each language and none
     assert after - before == default_menus + 1  # and the organiser's, who has no account

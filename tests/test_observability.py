@@ -1,6 +1,5 @@
 """What an operator watches: /healthz, /metrics, and log lines a collector can read."""
 
-import asyncio
 import json
 import math
 import socket
@@ -22,8 +21,11 @@ from bot.metrics import Metrics
 from models import Database, OutboxKind
 from services import outbox
 from tests.people import Someone, invite_code
+from tests.processes import bot_serving
 from tests.stories import NOW, outbox_settled
-from tests.test_cli import EXECUTABLE, clean_environment, failed_request_record
+from tests.test_cli import failed_request_record
+from tests.test_flood import FinishedUpdates
+from tests.test_local_api_limits import ServerClock
 
 ALERT = "The hearing is moved to Friday."
 UNKNOWN_CHAT = 9999  # nobody the Bot API knows: "chat not found"
@@ -164,10 +166,16 @@ async def test_a_taken_port_is_named_in_one_line(database: Database) -> None:
 
 
 async def test_metrics_count_what_the_outbox_sent_throttled_blocked_and_failed(
-    api: LocalBotApi, organiser: Someone, running_bot: CoalitionApplication, database: Database
+    api: LocalBotApi,
+    organiser: Someone,
+    running_bot: CoalitionApplication,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     members = [await contact_of(api, organiser, 4000 + n) for n in range(12)]
     api.limits.overall_rate = 5  # below the bot's 25 a second: Telegram will say 429
+    # Telegram's clock stands still until its first 429, however slow the machine.
+    ServerClock(starts_when=lambda: api.limits.throttled > 0).install(monkeypatch)
     api.limits.blocked.add(members[0].user_id)
 
     await organiser.says(f"/broadcast {ALERT}")
@@ -208,27 +216,25 @@ async def test_metrics_are_in_the_prometheus_text_format(
 
 
 async def test_updates_are_counted_by_command_never_by_what_was_typed(
-    running_bot: CoalitionApplication, organiser: Someone
+    running_bot: CoalitionApplication, organiser: Someone, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    finished = FinishedUpdates(running_bot, monkeypatch)
     await organiser.says("/help")
     await organiser.says("/help@coalition_local_bot")
     await organiser.says("/invite Memorial")
     await organiser.says("/no_such_command <b>secret</b>")
     await organiser.says("hello")
-    expected = {"help": 2, "invite": 1, "other": 2}
     # An update is counted once its handler returns, just after its reply went out.
-    for _ in range(50):
-        _, page = await get(f"{url_of(running_bot)}/metrics")
-        found = samples(page)
-        counted = {
-            dict(labels)["command"]: value
-            for (name, labels), value in found.items()
-            if name == "coalition_updates_handled_total"
-        }
-        if counted == expected:
-            break
-        await asyncio.sleep(0.05)
-    assert counted == expected
+    await finished.number(5)
+
+    _, page = await get(f"{url_of(running_bot)}/metrics")
+    found = samples(page)
+    counted = {
+        dict(labels)["command"]: value
+        for (name, labels), value in found.items()
+        if name == "coalition_updates_handled_total"
+    }
+    assert counted == {"help": 2, "invite": 1, "other": 2}
     assert found[("coalition_handler_seconds_count", (("command", "invite"),))] == 1
 
 
@@ -279,34 +285,24 @@ async def test_the_real_process_logs_json_and_serves_healthz(
     with socket.socket() as probe:  # a port that was free a moment ago
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = await asyncio.create_subprocess_exec(
-        EXECUTABLE,
-        "run",
-        cwd=tmp_path,
-        env=clean_environment(
-            BOT_TOKEN=api.token,
-            TELEGRAM_API_URL=api.url,
-            ORGANISER_IDS="1000",
-            DATABASE_URL=empty_database_url,
-            METRICS_PORT=str(port),
-            LOG_FORMAT="json",
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with bot_serving(
+        tmp_path,
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        ORGANISER_IDS="1000",
+        DATABASE_URL=empty_database_url,
+        METRICS_PORT=str(port),
+        LOG_FORMAT="json",
+    ) as process:
         organiser = Someone(api, 1000, "Olena", "en")
         await organiser.says("/help")
         status, body = await get(f"http://127.0.0.1:{port}/healthz")
-    finally:
-        process.terminate()
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert (status, json.loads(body)["database"]) == (200, "ok")
-    lines = [json.loads(line) for line in stderr.decode().splitlines()]
+    lines = [json.loads(line) for _, line in process.lines]
     messages = [entry["message"] for entry in lines]
     assert "serving as @coalition_local_bot" in messages
     assert any(
         message.startswith("health and metrics on http://127.0.0.1:") for message in messages
     )
-    assert api.token not in stderr.decode()
+    assert api.token not in process.log
     assert not [entry for entry in lines if "exception" in entry]

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.local_api import LocalBotApi, Person
 from models import Database
 from tests.conftest import ORGANISER_ID
+from tests.processes import BotProcess, bot_process, wait_until
 from tests.stories import broadcast_queued_to
-from tests.test_crash_signals import BotProcess, bot_process, wait_until
 
 RECIPIENTS = 2000
 CONCURRENCY = 8  # the documented bound: at most this many messages may go out twice

@@ -22,8 +22,8 @@ from models.utc import utcnow
 from services import appeals, phases
 from tests.conftest import ORGANISER_ID
 from tests.databases import BACKEND, ON_POSTGRES
+from tests.processes import SERVING, BotProcess, bot_process, wait_until
 from tests.stories import broadcast_queued_to
-from tests.test_crash_signals import SERVING, BotProcess, bot_process, wait_until
 
 pytestmark = pytest.mark.skipif(
     not ON_POSTGRES, reason="replicas share a PostgreSQL database; a SQLite file serves one process"

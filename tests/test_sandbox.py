@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
 
 from bot.local_api.html import browser_html
-from tests.test_cli import EXECUTABLE, clean_environment, run_cli
+from tests.processes import EXECUTABLE, clean_environment, run_cli
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -179,14 +179,17 @@ async def test_an_organiser_and_a_new_contact_run_an_appeal_in_the_browser(page:
 
 
 async def chat(client: aiohttp.ClientSession, person: int, *, messages: int) -> list[Json]:
-    """`person`'s chat on the page, once it holds `messages` messages."""
-    for _ in range(150):
-        async with client.get(f"/sandbox/chat/{person}") as response:
-            shown: list[Json] = (await response.json())["messages"]
-        if len(shown) >= messages:
-            return shown
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{person} has {len(shown)} messages, not {messages}")
+    """`person`'s chat on the page, once it holds `messages` messages: looked at again each
+    time the page's event stream says something changed, as the page itself does."""
+    async with client.get("/sandbox/events") as events, asyncio.timeout(SEEN_WITHIN_MS / 1000):
+        while True:
+            async with client.get(f"/sandbox/chat/{person}") as response:
+                shown: list[Json] = (await response.json())["messages"]
+            if len(shown) >= messages:
+                return shown
+            # The next event; keep-alives and the blank lines that end events say nothing.
+            while not (line := await events.content.readline()).startswith(b"data: "):
+                assert line, "the page's event stream ended"
 
 
 async def test_the_page_refuses_what_makes_no_sense_in_one_line(sandbox: str) -> None:

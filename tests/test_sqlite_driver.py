@@ -3,8 +3,10 @@ write that waits for another process's lock waits there, and the bot goes on ans
 
 import asyncio
 import sqlite3
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -27,16 +29,25 @@ async def test_while_another_process_holds_the_write_lock_readers_are_answered(
     # Another process (`coalition-bot import-orgs`, say) in the middle of its transaction.
     importer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     importer.execute("BEGIN IMMEDIATE")
+    waiting_for_the_lock = asyncio.Event()
+
+    @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+    def _taking_the_lock(*call: Any) -> None:
+        _connection, _cursor, statement, *_ = call
+        if statement == "BEGIN IMMEDIATE":
+            waiting_for_the_lock.set()
 
     async def add_memorial() -> None:
         async with database.transaction() as session:
             await find_or_create(session=session, name="Мемориал (Mémorial)")
 
     waiting = asyncio.create_task(add_memorial())
-    async with asyncio.timeout(5):
-        # The writer waits for the lock on its connection's thread, not on the event loop.
-        assert await organisations(database) == before
-    await asyncio.sleep(0.3)
+    async with asyncio.timeout(10):
+        await waiting_for_the_lock.wait()
+    # The writer waits for the lock on its connection's thread, not on the event loop: a reader
+    # is answered meanwhile. Were the loop blocked, the writer would give up (busy timeout)
+    # before the reader could start.
+    assert await organisations(database) == before
     assert not waiting.done()
 
     importer.execute("ROLLBACK")

@@ -2,19 +2,22 @@
 
 import asyncio
 import re
-import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
-from bot.local_api import LocalBotApi
+from bot.application import TIMELINE_KEY, build_application
+from bot.config import Settings
+from bot.context import CoalitionApplication
+from bot.local_api import LocalBotApi, SentMessage
 from bot.sandbox.clock import MovableClock
+from bot.serving import serving
 from models import Database, Phase, Reminder
 from tests.conftest import ORGANISER_ID
-from tests.people import Someone, appeal_number, invite_code
-from tests.test_cli import EXECUTABLE, clean_environment
+from tests.people import REPLY_TIMEOUT, Someone, appeal_number, invite_code
+from tests.processes import bot_serving
 
 
 def later(clock: MovableClock, **delta: float) -> str:
@@ -73,6 +76,8 @@ async def test_an_organiser_plans_a_phase_and_members_see_it(
         f"/status {appeal_id}"
     )
     await organiser.says(f"/close {appeal_id}")
+    # The news that it closed reaches her through the outbox, before her next answer or after.
+    assert (await irina.next_message()).text.startswith(f"🔒 Appeal #{appeal_id}")
     assert "Signatures close" not in await irina.says(f"/status {appeal_id}")
 
 
@@ -159,63 +164,113 @@ async def test_remind_nudges_only_the_organisations_that_have_not_signed(
     assert not any(m.text.startswith("⏰") for m in signer.inbox())
 
 
-async def test_a_real_process_reminds_on_time_and_once_across_a_restart(
-    tmp_path: Path, api: LocalBotApi, database_url: str
+async def test_across_a_restart_each_reminder_and_the_start_go_out_once(
+    api: LocalBotApi, settings: Settings, clock: MovableClock, database: Database
 ) -> None:
-    """Offsets of seconds, a real `coalition-bot run`, and a restart across a reminder."""
-    environment = clean_environment(
-        BOT_TOKEN=api.token,
-        TELEGRAM_API_URL=api.url,
-        ORGANISER_IDS=str(ORGANISER_ID),
-        DATABASE_URL=database_url,
-        REMINDER_OFFSETS="10s,5s",
-        REMINDER_GRACE="1m",
+    """Reminders two hours and one hour ahead, on the bot's movable clock; the bot is down
+    across the second one's moment and back within the grace."""
+    timed = settings.model_copy(
+        update={
+            "reminder_offsets": (timedelta(hours=2), timedelta(hours=1)),
+            "reminder_grace": timedelta(minutes=30),
+        }
     )
-
-    async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            EXECUTABLE, "run", cwd=tmp_path, env=environment,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-
-    async def stop(process: asyncio.subprocess.Process) -> None:
-        process.send_signal(signal.SIGINT)
-        await process.wait()
-
     organiser = Someone(api, ORGANISER_ID, "Olena")
     member = Someone(api, 2001, "Irina")
-    bot = await start()
-    try:
+    async with serving(build_application(timed, clock=clock)) as bot:
         await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
         appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
         await organiser.says(f"/publish {appeal_id}")
         await member.next_message()  # the announcement
-        # The phase starts in 16 s: reminders are due 6 s from now (16 - 10) and 11 s (16 - 5).
-        starts = datetime.now(UTC) + timedelta(seconds=16)
-        await organiser.says(f"/phase {starts:%Y-%m-%d %H:%M:%S} Geneva round")
+        starts = (clock() + timedelta(hours=3)).replace(second=0, microsecond=0)
+        await organiser.says(f"/phase {starts:%Y-%m-%d %H:%M} Geneva round")
         await organiser.says(f"/attach {appeal_id} 1")
+        await time_comes(bot, clock, starts - timedelta(hours=2))
         first = await member.next_message()
-    finally:
-        await stop(bot)
+
+    clock.advance(timedelta(hours=1, minutes=20))  # down from two hours before to 40 minutes
+    async with serving(build_application(timed, clock=clock)) as bot:
+        second = await member.next_message()  # at start-up: missed, but within the grace
+        await time_comes(bot, clock, starts)
+        started = await member.next_message()
+
     assert first.text.startswith("⏰ Geneva round starts ")
     assert first.text.endswith(f"Memorial has not yet signed:\n• #{appeal_id} Free them all")
-
-    # Down across the second reminder's moment; back before the grace runs out, and before
-    # the phase starts (once it has, its reminders have nothing left to say).
-    await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds() - 4.5))
-    bot = await start()
-    try:
-        second = await member.next_message()
-        started = await member.next_message()
-    finally:
-        await stop(bot)
     assert second.text.startswith("⏰ Geneva round starts ")
     assert started.text == "🔔 Geneva round starts now."
     texts = [m.text for m in member.inbox()]
-    assert sum(t.startswith("⏰") for t in texts) == 2
-    assert texts.count("🔔 Geneva round starts now.") == 1
+    assert texts[-3:] == [first.text, second.text, started.text]
+    assert sum(text.startswith("⏰") for text in texts) == 2  # neither reminder twice
+    async with database.transaction() as session:
+        ledger = (await session.exec(select(Reminder).order_by(col(Reminder.id)))).all()
+    assert [(r.offset_seconds, r.sent) for r in ledger] == [(7200, True), (3600, True)]
+
+
+async def time_comes(bot: CoalitionApplication, clock: MovableClock, moment: datetime) -> None:
+    """Move the bot's clock to `moment` and have it look at the timeline, as the sandbox's
+    clock buttons do (its scheduler wakes on the machine's clock)."""
+    clock.advance(moment - clock())
+    await bot.bot_data[TIMELINE_KEY].tick()
+
+
+# The real process's scheduler: the reminder is due this long before the phase, which starts
+# this long after it is typed (time enough to type it and attach the appeal).
+OFFSET = timedelta(seconds=10)
+LEAD = timedelta(seconds=16)
+
+
+async def test_a_real_process_wakes_for_each_moment_and_a_restart_repeats_nothing(
+    tmp_path: Path, api: LocalBotApi, database_url: str
+) -> None:
+    """A real `coalition-bot run`, its scheduler on the machine's clock: the reminder goes out
+    at its moment and the phase's start at its own, never before; restarted in between, the
+    bot announces the start once and does not remind again."""
+    settings = dict(
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        ORGANISER_IDS=str(ORGANISER_ID),
+        DATABASE_URL=database_url,
+        REMINDER_OFFSETS=f"{OFFSET.seconds}s",
+        REMINDER_GRACE="10m",  # however long the restart takes, the start is still announced
+    )
+    organiser = Someone(api, ORGANISER_ID, "Olena")
+    member = Someone(api, 2001, "Irina")
+    async with bot_serving(tmp_path, **settings):
+        await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
+        appeal_id = appeal_number(await organiser.says("/newappeal Free them all\nText."))
+        await organiser.says(f"/publish {appeal_id}")
+        await member.next_message()  # the announcement
+        reminded = len(member.inbox())  # the place of the reminder in her chat
+        starts = (datetime.now(UTC) + LEAD).replace(microsecond=0)
+        await organiser.says(f"/phase {starts:%Y-%m-%d %H:%M:%S} Geneva round")
+        await organiser.says(f"/attach {appeal_id} 1")
+        reminder = await message_at(api, member, reminded, starts - OFFSET)
+    # Up again before the phase starts or after: either way its start is announced once (by
+    # this process, or by the last one if it took that long to stop).
+    async with bot_serving(tmp_path, **settings):
+        started = await message_at(api, member, reminded + 1, starts)
+
+    assert reminder.text.startswith("⏰ Geneva round starts ")
+    assert reminder.text.endswith(f"Memorial has not yet signed:\n• #{appeal_id} Free them all")
+    # Dated by the server in whole seconds, like the moments: never before its moment.
+    assert reminder.date >= (starts - OFFSET).timestamp()
+    assert started.text == "🔔 Geneva round starts now."
+    assert started.date >= starts.timestamp()
+    texts = [m.text for m in member.inbox()]
+    assert texts[-2:] == [reminder.text, started.text]
+    assert sum(text.startswith(("⏰", "🔔")) for text in texts) == 2  # neither one twice
     database = Database(database_url)
     async with database.transaction() as session:
         ledger = (await session.exec(select(Reminder).order_by(col(Reminder.id)))).all()
     await database.dispose()
-    assert [(r.offset_seconds, r.sent) for r in ledger] == [(10, True), (5, True)]
+    assert [(r.offset_seconds, r.sent) for r in ledger] == [(OFFSET.seconds, True)]
+
+
+async def message_at(
+    api: LocalBotApi, person: Someone, index: int, moment: datetime
+) -> SentMessage:
+    """The `index`-th message to `person`, due at `moment`: waited for until then, and for as
+    long as any answer may take after it."""
+    due_in = max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    async with asyncio.timeout(due_in + REPLY_TIMEOUT):
+        return await api.wait_for_message(person.user_id, index)
