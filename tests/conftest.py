@@ -5,17 +5,15 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import hypothesis
+import httpx
 import pytest
-from hypothesis import HealthCheck, Phase
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot import migrate
 from bot.application import MENUS_KEY, build_application
 from bot.config import Settings
-from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi
+from bot.context import RESOURCES_KEY, CoalitionApplication
+from bot.local_api import LocalBotApi, Person
 from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Database
@@ -28,36 +26,36 @@ from tests.databases import (
     DatabaseCopies,
     PostgresServer,
 )
+from tests.fuzzing import (
+    PROFILE,
+    Coalition,
+    Stand,
+    fresh_coalition,
+    load_profile,
+    serving_coalition,
+    settings_for,
+)
 from tests.people import Someone
-from tests.stories import CoalitionTemplate, coalition_of_three
+from tests.stories import (
+    CoalitionTemplate,
+    coalition_of_three,
+    draft,
+    member,
+    open_appeal,
+    outbox_settled,
+)
 
 FIXTURES = Path(__file__).parent.parent / "bot" / "sandbox" / "samples"
 
-# Every hypothesis test: the same examples on every run (CI is reproducible), no example
-# database in the working tree, no deadline on a machine shared with others, fixtures that are
-# function-scoped on purpose (each example makes its own database where it needs one), and no
-# explain phase (it runs a failing example a hundred times more). Each test sets its count.
-hypothesis.settings.register_profile(
-    "coalition",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.large_base_example,
-    ],
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
-hypothesis.settings.load_profile("coalition")
 ORGANISER_ID = 1000
 SERVER = PostgresServer(SERVER_URL)
 
 
 def pytest_configure() -> None:
-    """On PostgreSQL, a server that does not answer ends the run in one line: a failure, or a
-    pass with no tests where the person running it said SKIP_POSTGRES=1."""
+    """The hypothesis profile HYPOTHESIS_PROFILE names (tests/fuzzing.py). On PostgreSQL, a
+    server that does not answer ends the run in one line: a failure, or a pass with no tests
+    where the person running it said SKIP_POSTGRES=1."""
+    load_profile()
     if BACKEND not in BACKENDS:
         raise pytest.UsageError(f"TEST_DATABASE: must be one of {', '.join(BACKENDS)}")
     if not ON_POSTGRES:
@@ -71,9 +69,12 @@ def pytest_configure() -> None:
     pytest.exit(f"{line}: start one, or say SKIP_POSTGRES=1 to skip this half.", returncode=1)
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     where = f"PostgreSQL at {SERVER.where}" if ON_POSTGRES else "SQLite files"
-    return f"database: {where} (TEST_DATABASE={BACKEND})"
+    return [
+        f"database: {where} (TEST_DATABASE={BACKEND})",
+        f"hypothesis profile: {PROFILE} (HYPOTHESIS_PROFILE)",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -177,13 +178,8 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 @pytest.fixture
 def settings(api: LocalBotApi, database_url: str) -> Settings:
-    return Settings(
-        bot_token=SecretStr(api.token),
-        telegram_api_url=api.url,
-        database_url=database_url,
-        organiser_ids=frozenset({ORGANISER_ID}),
-        default_language="en",
-    )
+    """The bot's settings for a test: the local Bot API, its database, one organiser."""
+    return settings_for(api, database_url, ORGANISER_ID)
 
 
 @pytest.fixture
@@ -204,3 +200,53 @@ def organiser(api: LocalBotApi, running_bot: CoalitionApplication) -> Someone:
 
 def sample(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+# The coalition the fuzzers (tests/test_fuzz*.py) send their updates to.
+FUZZ_CONTACT, FUZZ_STRANGER = 2001, 3001
+
+
+@pytest.fixture
+async def fuzz_stand(
+    api: LocalBotApi, migrated_template: str, database_copies: DatabaseCopies
+) -> AsyncIterator[Stand]:
+    """Memorial with a subscribed contact, an open appeal #1 and a draft #2, served once (the
+    menus set, the appeal announced), for each example to copy; the organiser, the contact
+    and a stranger."""
+    people = {
+        "organiser": Someone(api, ORGANISER_ID, "Olena", "en"),
+        "contact": Someone(api, FUZZ_CONTACT, "Irina", "en"),
+        "stranger": Someone(api, FUZZ_STRANGER, "Stranger", "en"),
+    }
+    with database_copies.copy_of(migrated_template) as url:
+        database = Database(url)
+        try:
+            await member(database, "Memorial", FUZZ_CONTACT)
+            await open_appeal(database)
+            await draft(database, "Still a draft")
+        finally:
+            await database.dispose()  # a database being copied must have no connection
+        async with serving_coalition(api, people, url) as served:
+            served.bot.bot_data[RESOURCES_KEY].wake_outbox()
+            await outbox_settled(served.database)
+        yield Stand(api, people, url, database_copies)
+
+
+@pytest.fixture
+async def fuzz_coalition(fuzz_stand: Stand) -> AsyncIterator[Coalition]:
+    """One coalition for a whole test, which sends its updates one after another."""
+    async with fresh_coalition(fuzz_stand) as coalition:
+        yield coalition
+
+
+@pytest.fixture
+async def client(api: LocalBotApi) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client whose relative URLs are methods of the local Bot API."""
+    async with httpx.AsyncClient(base_url=f"{api.url}/bot{api.token}/", timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def irina(api: LocalBotApi) -> Person:
+    """Someone who has talked to the bot, so the bot may write to her."""
+    return api.meet(2001, "Irina", "fr")

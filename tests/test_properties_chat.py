@@ -18,11 +18,9 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from prometheus_client import Counter
-from pydantic import SecretStr
 from sqlmodel import SQLModel, select
 
 from bot.application import MENUS_KEY, build_application
-from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.local_api import LocalBotApi, SentMessage
 from bot.sandbox.clock import MovableClock
@@ -31,6 +29,7 @@ from models import AppealState, Database, Delivery, Disclosure, OutboxMessage
 from models.appeal import TITLE_MAX
 from tests.chat_rules import Coalition, ModelAppeal, Outcome, arranged
 from tests.databases import DatabaseCopies
+from tests.fuzzing import examples, settings_for
 from tests.people import REPLY_TIMEOUT, Someone
 from tests.stories import CONTACTS, ORGANISER, STRANGER, CoalitionTemplate, outbox_settled
 from tests.stories import snapshot as snapshot_of_every_table
@@ -123,7 +122,7 @@ def people(api: LocalBotApi) -> dict[int, Someone]:
     return {user_id: Someone(api, user_id, name) for user_id, name in NAMES.items()}
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(steps=st.lists(STEPS, min_size=6, max_size=24))
 async def test_any_conversation_keeps_the_rules(
     api: LocalBotApi,
@@ -141,7 +140,8 @@ async def test_any_conversation_keeps_the_rules(
             conversation = Conversation(
                 api, database, people, caplog, arranged(coalition_template.coalition)
             )
-            async with serving(build_application(settings_for(api, url), clock=clock)) as app:
+            bot = build_application(settings_for(api, url, ORGANISER), clock=clock)
+            async with serving(bot) as app:
                 await conversation.begin(app)
                 for number, step in enumerate(steps, start=1):
                     clock.advance(timedelta(seconds=1))  # a second apart, as people type
@@ -239,16 +239,6 @@ class Conversation:
             for record in self.caplog.records[self.first_record :]
             if record.levelno >= logging.ERROR and "unhandled error" in record.getMessage()
         ]
-
-
-def settings_for(api: LocalBotApi, database_url: str) -> Settings:
-    return Settings(
-        bot_token=SecretStr(api.token),
-        telegram_api_url=api.url,
-        database_url=database_url,
-        organiser_ids=frozenset({ORGANISER}),
-        default_language="en",
-    )
 
 
 async def exchange(

@@ -16,6 +16,7 @@ from models.appeal import TITLE_MAX
 from services import appeals
 from services.errors import Refusal
 from tests.databases import DatabaseCopies
+from tests.fuzzing import examples
 from tests.service_steps import (
     Close,
     Coalition,
@@ -69,7 +70,7 @@ STEPS: st.SearchStrategy[Step] = st.sampled_from(
 # --- The property ---------------------------------------------------------------------------
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(steps=st.lists(STEPS, min_size=8, max_size=30))
 async def test_any_sequence_of_steps_keeps_the_rules(
     coalition_template: CoalitionTemplate, database_copies: DatabaseCopies, steps: list[Step]
