@@ -3,7 +3,6 @@ running bot, each example on a bot of its own serving a fresh copy of the databa
 at a time, seeing what the person got back and whether anything stored changed; and what the
 bot's answer says it did, read from its own texts."""
 
-import asyncio
 import enum
 import inspect
 import os
@@ -36,6 +35,7 @@ from handlers.caller import BadInput
 from models import Database
 from tests.databases import DatabaseCopies
 from tests.people import Someone
+from tests.processes import wait_until
 from tests.stories import outbox_settled, snapshot
 
 # --- How many examples ----------------------------------------------------------------------
@@ -312,11 +312,9 @@ async def outcome_of(
     seen, edits = len(person.inbox()), pressed.edits if pressed else 0
     done = handled(coalition.bot)
     coalition.api.push_update(update)
-    async with asyncio.timeout(10):
-        while True:
-            if handled(coalition.bot) > done:
-                break
-            await asyncio.sleep(0.005)
+    await wait_until(
+        "the bot handled the update", lambda: handled(coalition.bot) > done, within=10, every=0.005
+    )
     await outbox_settled(coalition.database)
     before, coalition.rows = coalition.rows, await snapshot(coalition.database)
     edited = pressed if pressed and pressed.edits > edits else None

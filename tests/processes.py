@@ -153,6 +153,7 @@ async def wait_until(
                 holds = condition()
                 if await holds if inspect.isawaitable(holds) else holds:
                     return
+                # The pause between two looks at a state no event announces, not a wait for it.
                 await asyncio.sleep(every)
     except TimeoutError:
         raise AssertionError(f"not within {within} s: {what}") from None

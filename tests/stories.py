@@ -31,6 +31,7 @@ from services.appeals import (
 from services.broadcasts import draft_broadcast, queue_broadcast
 from services.invites import IssuedInvite, issue_invite, join
 from services.signatures import Cosigned, cosign
+from tests.processes import wait_until
 
 ORGANISER = 1000
 IRINA, OLEG, ALES, MARTA = 2001, 2002, 2003, 2004
@@ -198,18 +199,18 @@ async def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
 async def outbox_settled(database: Database, *, progress: bool = False) -> None:
     """Wait until the outbox worker has recorded the fate of every queued message (and, with
     `progress`, shown the final figures in every progress message, a second or more later)."""
-    async with asyncio.timeout(10):
-        while True:
-            async with database.transaction() as session:
-                pending = await session.exec(
-                    select_model(OutboxMessage).where(OutboxMessage.delivery == Delivery.PENDING)
-                )
-                showing = await session.exec(
-                    select_model(ProgressMessage).where(col(ProgressMessage.finished_at).is_(None))
-                )
-                if pending.first() is None and (not progress or showing.first() is None):
-                    return
-            await asyncio.sleep(0.02)
+
+    async def settled() -> bool:
+        async with database.transaction() as session:
+            pending = await session.exec(
+                select_model(OutboxMessage).where(OutboxMessage.delivery == Delivery.PENDING)
+            )
+            showing = await session.exec(
+                select_model(ProgressMessage).where(col(ProgressMessage.finished_at).is_(None))
+            )
+            return pending.first() is None and (not progress or showing.first() is None)
+
+    await wait_until("the outbox settled", settled, within=10, every=0.02)
 
 
 FIRST_RECIPIENT = 10_000

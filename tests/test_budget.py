@@ -282,7 +282,7 @@ class SlowTelegram(Telegram):
     async def call(self, lane: Lane, chat_id: int, paid: bool) -> bool:
         self.calls += 1
         if self.calls <= self.slow:
-            await self.time.sleep(self.on_the_way)
+            await self.time.sleep(self.on_the_way)  # on the fake clock: a slow network, modelled
         return await super().call(lane, chat_id, paid)
 
 

@@ -7,7 +7,6 @@ database holds; nothing reached the error handler; Telegram accepted every messa
 Each example serves a fresh bot on its own copy of the coalition (tests.stories).
 """
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from tests.chat_rules import Coalition, ModelAppeal, Outcome, arranged
 from tests.databases import DatabaseCopies
 from tests.fuzzing import examples, settings_for
 from tests.people import REPLY_TIMEOUT, Someone
+from tests.processes import wait_until
 from tests.stories import CONTACTS, ORGANISER, STRANGER, CoalitionTemplate, outbox_settled
 from tests.stories import snapshot as snapshot_of_every_table
 
@@ -252,11 +252,12 @@ async def exchange(
     seen = {sender.user_id: len(sender.inbox()) for sender in senders}
     for sender in senders:
         sender.api.push_message(sender.person, text)
-    async with asyncio.timeout(REPLY_TIMEOUT):
-        while True:
-            if handled(metrics.updates) >= done + len(senders):
-                break
-            await asyncio.sleep(0.005)
+    await wait_until(
+        "the bot handled every sender's message",
+        lambda: handled(metrics.updates) >= done + len(senders),
+        within=REPLY_TIMEOUT,
+        every=0.005,
+    )
     return {
         sender.user_id: [
             m
