@@ -1,16 +1,17 @@
 # The quickstart is two commands: `make run` and `make test`. Each creates .venv and installs
-# what it needs; the stamp file re-installs only when pyproject.toml changes.
+# exactly what requirements.lock names, each file checked against its hash; the stamp file
+# re-installs only when the lock or pyproject.toml changes. `make lock` refreshes the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages clean
+.PHONY: run test lint lock messages clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -36,6 +37,12 @@ test: lint
 	echo "--- the PostgreSQL half (test-artifacts/pytest-postgresql.log) ---"; \
 	cat test-artifacts/pytest-postgresql.log; \
 	test $$sqlite -eq 0 && test $$postgresql -eq 0
+
+# After changing the dependencies in pyproject.toml, or to take newer releases within them: the
+# newest versions they allow, for every platform and Python from 3.11, with their hashes.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --upgrade --quiet -o requirements.lock
 
 # After changing texts in the code: refresh the template and merge it into each catalog.
 messages: $(STAMP)
