@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.sqlite_driver import OneTripDbapi
-
 # How long a SQLite writer waits for another one before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 30
 # The execution option that marks the connections of Database.reading().
@@ -95,7 +93,7 @@ class Database:
         # half the throughput and second-long p95s under 32 concurrent updates).
         self._turns: asyncio.Lock | None = None
         if url.get_backend_name() == "sqlite":
-            self.engine = create_async_engine(url, module=OneTripDbapi())
+            self.engine = create_async_engine(url)
             _prepare_sqlite(self.engine)
             self._turns = asyncio.Lock()
         else:

@@ -1,5 +1,6 @@
-"""SQLite statements run on aiosqlite's thread, one trip each (models/sqlite_driver.py): a
-write that waits for another process's lock waits there, and the bot goes on answering."""
+"""SQLite through SQLAlchemy's stock aiosqlite dialect: a statement runs on aiosqlite's thread,
+so a write that waits for another process's lock waits there, and the bot goes on answering;
+rows, counts and constraint errors come back as SQLAlchemy promises."""
 
 import asyncio
 import sqlite3
@@ -14,7 +15,7 @@ from models import Database, Organisation
 from services.organisations import find_or_create
 from tests.databases import ON_POSTGRES
 
-pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's own driver")
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's driver and its locking")
 
 
 async def organisations(database: Database) -> list[str]:
