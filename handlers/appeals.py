@@ -6,10 +6,9 @@ from telegram.ext import CommandHandler
 
 from bot.context import CoalitionApplication
 from bot.i18n import LANGUAGE_NAMES, Texts
-from bot.local_api.html import TEXT_LIMIT, utf16_length
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.menu import N_
-from handlers.reply import visible_size
+from handlers.reply import TEXT_LIMIT, utf16_length, visible_size
 from handlers.timing import closes
 from models import AppealState, Disclosure
 from services import appeals, signatures, translations

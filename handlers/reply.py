@@ -4,8 +4,10 @@ import re
 from html import unescape
 
 from markupsafe import Markup
+from telegram.constants import MessageLimit
 
-from bot.local_api.html import TEXT_LIMIT, utf16_length
+# Telegram's limit on a message's text, in UTF-16 code units of what the person sees.
+TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 
 # Tags and entities are atoms a split never enters; words and spaces are where it prefers to.
 _TOKEN = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;|\s+|[^<&\s]+")
@@ -36,6 +38,11 @@ def visible_size(html: str) -> int:
     """The UTF-16 length Telegram counts for an HTML fragment: tags count 0, entities 1 char."""
     text = re.sub(r"<[^>]*>", "", html)
     return utf16_length(unescape(text))
+
+
+def utf16_length(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units: an emoji beyond the BMP counts 2."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class _Pager:
