@@ -35,8 +35,8 @@ from bench.checks import (
 from bench.processes import peak_rss_mib
 from bot import migrate
 from bot.config import FREE_BROADCAST_LIMIT
-from bot.local_api import LocalBotApi
 from models import Database
+from stand.local_api import LocalBotApi
 from tests.stories import broadcast_queued_to
 
 ORGANISER_ID = 1000

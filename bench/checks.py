@@ -9,8 +9,8 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local_api import LocalBotApi
-from bot.local_api.chat import SentMessage
+from stand.local_api import LocalBotApi
+from stand.local_api.chat import SentMessage
 
 # How much of a wrong reply the one line shows, in characters.
 SHOWN = 200

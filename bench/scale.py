@@ -45,9 +45,9 @@ from bench.coalition import Member, appeal_title, members, open_appeals, signed
 from bench.processes import peak_rss_mib
 from bench.updates import ORGANISER_ID, REPLY_TIMEOUT, SERVED_BOT, percentile
 from bot import migrate
-from bot.local_api import LocalBotApi
-from bot.local_api.chat import Person, SentMessage
 from models import Database, Disclosure
+from stand.local_api import LocalBotApi
+from stand.local_api.chat import Person, SentMessage
 
 STARTUP_TIMEOUT = 60
 # Samples are spaced to keep the replies under this many messages a second: past Telegram's 30,

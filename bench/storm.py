@@ -43,10 +43,10 @@ from bench.checks import (
 )
 from bench.coalition import Member, members
 from bot import migrate
-from bot.local_api import LocalBotApi
-from bot.local_api.chat import Person, SentMessage
 from models import Database, Signature
 from services import appeals
+from stand.local_api import LocalBotApi
+from stand.local_api.chat import Person, SentMessage
 
 ORGANISER_ID = 1000
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))

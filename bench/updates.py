@@ -55,9 +55,9 @@ from bench.processes import cpu_seconds, peak_rss_mib
 from bench.server_cpu import ServerCpu
 from bot import migrate
 from bot.application import CONCURRENT_UPDATES
-from bot.local_api import LocalBotApi
-from bot.local_api.chat import Person
 from models import Database
+from stand.local_api import LocalBotApi
+from stand.local_api.chat import Person
 from tests.databases import PostgresServer
 
 ORGANISER_ID = 1000

@@ -14,13 +14,13 @@ from bot.application import build_application
 from bot.config import LANGUAGES, Settings, SettingsError, load_settings
 from bot.i18n import load_texts
 from bot.logs import configure_logging
-from bot.sandbox import run_sandbox
 from bot.serving import serve_until_stopped
 from bot.webhook import Webhook
 from handlers.exports import file_names, letter, signatures_csv
 from models import Database
 from services import audit, exports
 from services.errors import AppealNotFound
+from stand.sandbox import run_sandbox
 
 EXIT_CONFIG = 2
 EXIT_NOT_FOUND = 1

@@ -13,10 +13,11 @@ from bot import migrate
 from bot.application import MENUS_KEY, build_application
 from bot.config import Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication
-from bot.local_api import LocalBotApi, Person
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Database
+from stand.local_api import LocalBotApi, Person
+from stand.sandbox.clock import MovableClock
+from stand.sandbox.coalition import SAMPLES
 from tests.databases import (
     BACKEND,
     BACKENDS,
@@ -45,7 +46,8 @@ from tests.stories import (
     outbox_settled,
 )
 
-FIXTURES = Path(__file__).parent.parent / "bot" / "sandbox" / "samples"
+# Two published coalition texts in French, which the sandbox shows too.
+FIXTURES = SAMPLES
 
 ORGANISER_ID = 1000
 SERVER = PostgresServer(SERVER_URL)

@@ -28,11 +28,11 @@ from bot.application import MENUS_KEY, build_application
 from bot.config import LANGUAGES, Settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.i18n import catalog_path, load_texts
-from bot.local_api import LocalBotApi, SentMessage
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from handlers.caller import BadInput
 from models import Database
+from stand.local_api import LocalBotApi, SentMessage
+from stand.sandbox.clock import MovableClock
 from tests.databases import DatabaseCopies
 from tests.people import Someone
 from tests.processes import wait_until

@@ -5,8 +5,8 @@ import re
 from dataclasses import replace
 
 from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi, SentMessage
 from models import Database
+from stand.local_api import LocalBotApi, SentMessage
 from tests.stories import handled, snapshot
 
 REPLY_TIMEOUT = 10

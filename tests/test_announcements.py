@@ -2,8 +2,8 @@
 
 from sqlmodel import select
 
-from bot.local_api import LocalBotApi, SentMessage
 from models import Database, Signature
+from stand.local_api import LocalBotApi, SentMessage
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import outbox_settled, snapshot
 

@@ -5,8 +5,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.local_api import LocalBotApi
 from models import Broadcast, BroadcastState, Database, OutboxMessage
+from stand.local_api import LocalBotApi
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.stories import outbox_settled, stored

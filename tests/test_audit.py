@@ -5,10 +5,10 @@ import re
 
 from sqlalchemy import text
 
-from bot.local_api import LocalBotApi, SentMessage
 from models import AuditEntry, Database
 from services import audit
 from services.audit import VerifyResult
+from stand.local_api import LocalBotApi, SentMessage
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
 from tests.processes import EXECUTABLE, clean_environment

@@ -24,7 +24,6 @@ from telegram.ext import CommandHandler
 from bot.application import build_application
 from bot.config import Settings
 from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi
 from handlers.menu import ENTRIES
 from models import Broadcast, Database, OutboxMessage
 from models.database import stored_id
@@ -32,6 +31,7 @@ from models.utc import utcnow
 from services import broadcasts, membership, phases
 from services.invites import issue_invite, join
 from services.outbox import mark_sent
+from stand.local_api import LocalBotApi
 from tests.authorization_matrix import (
     DRAFT_TITLE,
     MATRIX,

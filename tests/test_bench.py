@@ -12,9 +12,9 @@ import bench.scale
 import bench.transactions
 import bench.updates
 from bench.checks import report
-from bot.local_api import LocalBotApi
-from bot.local_api.protocol import Json
 from services import appeals
+from stand.local_api import LocalBotApi
+from stand.local_api.protocol import Json
 from tests.databases import BACKEND, ON_POSTGRES, SERVER_URL
 
 # What a planted wrong reply says instead: a refusal, which a benchmark must not time as an

@@ -7,10 +7,10 @@ from sqlmodel import col, select
 
 from bot.application import build_application
 from bot.config import Settings
-from bot.local_api import LocalBotApi
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Broadcast, BroadcastState, Contact, Database, OutboxMessage
+from stand.local_api import LocalBotApi
+from stand.sandbox.clock import MovableClock
 from tests.people import REPLY_TIMEOUT, Someone, invite_code
 from tests.stories import broadcast_queued_to, outbox_settled
 from tests.test_local_api_limits import ServerClock

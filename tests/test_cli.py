@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_api import LocalBotApi
 from bot.logs import REDACTED, RedactingFormatter
+from stand.local_api import LocalBotApi
 from tests.conftest import SERVER
 from tests.databases import ON_POSTGRES, sqlite_only, table_names
 from tests.people import Someone, invite_code

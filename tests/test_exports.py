@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bot.local_api import LocalBotApi
 from models import Database, Organisation
+from stand.local_api import LocalBotApi
 from tests.conftest import sample
 from tests.people import Someone, appeal_number, invite_code
 from tests.processes import EXECUTABLE, clean_environment

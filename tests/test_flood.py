@@ -16,10 +16,10 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.context import CoalitionApplication
 from bot.flood import FloodControl, Verdict
 from bot.intake import SettlingProcessor
-from bot.local_api import LocalBotApi
-from bot.sandbox.clock import MovableClock
 from handlers.flood import sender
 from models import Database, IncomingUpdate, Organisation
+from stand.local_api import LocalBotApi
+from stand.sandbox.clock import MovableClock
 from tests.people import REPLY_TIMEOUT, Someone
 from tests.stories import IRINA, OLEG, TITLE, member, open_appeal, snapshot
 

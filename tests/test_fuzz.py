@@ -8,12 +8,12 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from bot.local_api import SentMessage
 from handlers.caller import unknown_button
 from handlers.menu import ENTRIES
 from handlers.refusals import word_refusal
 from handlers.timing import ImpossibleTime
 from services.errors import AppealNotFound
+from stand.local_api import SentMessage
 from tests.fuzzing import (
     TEXTS,
     Coalition,

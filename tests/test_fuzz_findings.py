@@ -1,8 +1,8 @@
 """What fuzzing the commands and buttons found (tests/test_fuzz.py), each as the story of the
 person who would have met it."""
 
-from bot.local_api import LocalBotApi
 from models import Appeal, Broadcast, Database, Organisation, Phase
+from stand.local_api import LocalBotApi
 from tests.people import Someone
 from tests.stories import member, open_appeal, snapshot, stored
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from bot.config import LANGUAGES
 from bot.i18n import DOMAIN, LOCALE_DIR, Texts, catalog_path, load_texts, pick_language
-from bot.local_api.html import visible_text
+from stand.local_api.html import visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = LOCALE_DIR / "messages.pot"
@@ -22,7 +22,7 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 SOURCE_LANGUAGE = "en"
 TRANSLATED = tuple(language for language in LANGUAGES if language != SOURCE_LANGUAGE)
 # The packages and keywords of `make messages` (Babel's default keywords are kept there too).
-SOURCES = ("bot", "handlers", "services")
+SOURCES = ("bot", "handlers", "services", "stand")
 KEYWORDS: dict[str, Any] = {
     **DEFAULT_KEYWORDS,
     "t": None,

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.import_orgs import MalformedFile, parse_rows
-from bot.local_api import LocalBotApi
 from models import Contact, Database, Invite, Organisation
 from services.imports import ImportRow
+from stand.local_api import LocalBotApi
 from tests.databases import sqlite_files, table_names
 from tests.people import Someone
 from tests.processes import EXECUTABLE, clean_environment

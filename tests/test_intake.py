@@ -11,11 +11,11 @@ from sqlmodel import col, func, select
 
 from bot.application import build_application
 from bot.config import Settings
-from bot.local_api import LocalBotApi
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from bot.webhook import SECRET_HEADER, Webhook
 from models import Appeal, Database, IncomingUpdate
+from stand.local_api import LocalBotApi
+from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.processes import bot_process, wait_until

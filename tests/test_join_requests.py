@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from bot.local_api import LocalBotApi, SentMessage, scope_key
 from models import Account, Contact, Database, JoinRequest, Organisation, RequestState
 from services.errors import (
     AlreadyContact,
@@ -15,6 +14,7 @@ from services.errors import (
     RequestNotFound,
 )
 from services.join_requests import Decided, decide, request_to_join
+from stand.local_api import LocalBotApi, SentMessage, scope_key
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import IRINA, NOW, OLEG, member, snapshot, stored

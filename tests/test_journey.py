@@ -2,8 +2,8 @@
 
 from sqlmodel import select
 
-from bot.local_api import LocalBotApi
 from models import Database, Disclosure, Signature
+from stand.local_api import LocalBotApi
 from tests.conftest import sample
 from tests.people import Someone, appeal_number, invite_code
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from telegram import Message
 
-from bot.local_api import LocalBotApi, Person
+from stand.local_api import LocalBotApi, Person
 from tests.people import REPLY_TIMEOUT
 
 Json = dict[str, Any]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from bot.local_api import LocalBotApi, Person
+from stand.local_api import LocalBotApi, Person
 from tests.test_local_api import refused, send
 
 
@@ -32,9 +32,9 @@ class ServerClock:
         self._reading += seconds
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Make it the server's: bot/local_api/server.py reads `time.monotonic()` when it counts
+        """Make it the server's: stand/local_api/server.py reads `time.monotonic()` when it counts
         a send or an edit. The bot's own clock is not touched."""
-        monkeypatch.setattr("bot.local_api.server.time", self)
+        monkeypatch.setattr("stand.local_api.server.time", self)
 
 
 @pytest.fixture

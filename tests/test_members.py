@@ -11,12 +11,12 @@ from bench.coalition import members, open_appeals, signed
 from bot.application import MENUS_KEY, build_application
 from bot.config import Settings
 from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi, scope_key
-from bot.local_api.html import TEXT_LIMIT, utf16_length
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Account, Database, Disclosure, Organisation, Signature
 from services.accounts import set_language
+from stand.local_api import LocalBotApi, scope_key
+from stand.local_api.html import TEXT_LIMIT, utf16_length
+from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID, sample
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import stored

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.local_api import LocalBotApi, scope_key
 from models import Database
+from stand.local_api import LocalBotApi, scope_key
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import snapshot

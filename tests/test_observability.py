@@ -15,11 +15,11 @@ from bot.application import HEALTH_KEY
 from bot.config import Settings, SettingsError, load_settings
 from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.health import HealthServer
-from bot.local_api import LocalBotApi
 from bot.logs import REDACTED, JsonFormatter
 from bot.metrics import Metrics
 from models import Database, OutboxKind
 from services import outbox
+from stand.local_api import LocalBotApi
 from tests.people import Someone, invite_code
 from tests.processes import bot_serving
 from tests.stories import NOW, outbox_settled

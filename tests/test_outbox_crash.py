@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.local_api import LocalBotApi, Person
 from models import Database
+from stand.local_api import LocalBotApi, Person
 from tests.conftest import ORGANISER_ID
 from tests.processes import BotProcess, bot_process, wait_until
 from tests.stories import broadcast_queued_to

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, select
 from sqlmodel import SQLModel
 
-from bot.local_api import LocalBotApi, SentMessage, scope_key
 from models import Appeal, Broadcast, Database, Invite, Phase, Signature
 from services import privacy
 from services.appeals import edit_appeal
 from services.broadcasts import draft_broadcast
 from services.phases import add_phase
 from services.privacy import StoredData
+from stand.local_api import LocalBotApi, SentMessage, scope_key
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import (
     IRINA,

@@ -21,11 +21,11 @@ from sqlmodel import SQLModel, select
 
 from bot.application import MENUS_KEY, build_application
 from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
-from bot.local_api import LocalBotApi, SentMessage
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import AppealState, Database, Delivery, Disclosure, OutboxMessage
 from models.appeal import TITLE_MAX
+from stand.local_api import LocalBotApi, SentMessage
+from stand.sandbox.clock import MovableClock
 from tests.chat_rules import Coalition, ModelAppeal, Outcome, arranged
 from tests.databases import DatabaseCopies
 from tests.fuzzing import examples, settings_for

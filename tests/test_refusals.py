@@ -7,10 +7,10 @@ import pytest
 
 from bot.application import OUTBOX_KEY
 from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi
-from bot.sandbox.clock import MovableClock
 from models import Database
 from services.appeals import publish_appeal
+from stand.local_api import LocalBotApi
+from stand.sandbox.clock import MovableClock
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import ORGANISER, outbox_settled
 

@@ -14,12 +14,12 @@ import pytest
 from sqlmodel import select
 
 from bot.leadership import TRY_EVERY
-from bot.local_api import LocalBotApi, Person
-from bot.local_api.limits import Limits
 from models import Database, Reminder
 from models.database import stored_id
 from models.utc import utcnow
 from services import appeals, phases
+from stand.local_api import LocalBotApi, Person
+from stand.local_api.limits import Limits
 from tests.conftest import ORGANISER_ID
 from tests.databases import BACKEND, ON_POSTGRES
 from tests.processes import SERVING, BotProcess, bot_process, wait_until

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
 
-from bot.local_api.html import browser_html
+from stand.local_api.html import browser_html
 from tests.processes import EXECUTABLE, clean_environment, run_cli
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -17,10 +17,6 @@ from sqlmodel import col, func, select
 from bot.application import build_application
 from bot.config import Settings
 from bot.i18n import load_texts
-from bot.local_api import LocalBotApi
-from bot.local_api.chat import Person
-from bot.local_api.html import message_text
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from handlers.broadcasts import Pace, render_progress
 from models import Account, Broadcast, Contact, Database, Organisation, Signature
@@ -28,6 +24,10 @@ from models.organisation import name_key
 from models.utc import utcnow
 from services import appeals, progress
 from services.progress import BulkSend, Tally
+from stand.local_api import LocalBotApi
+from stand.local_api.chat import Person
+from stand.local_api.html import message_text
+from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.stories import broadcast_queued_to, outbox_settled

@@ -11,10 +11,10 @@ from sqlmodel import col, select
 from bot.application import TIMELINE_KEY, build_application
 from bot.config import Settings
 from bot.context import CoalitionApplication
-from bot.local_api import LocalBotApi, SentMessage
-from bot.sandbox.clock import MovableClock
 from bot.serving import serving
 from models import Database, Phase, Reminder
+from stand.local_api import LocalBotApi, SentMessage
+from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID
 from tests.people import REPLY_TIMEOUT, Someone, appeal_number, invite_code
 from tests.processes import bot_serving

@@ -1,7 +1,7 @@
 """Members read an appeal in their language where a translation exists, and are told which."""
 
-from bot.local_api import LocalBotApi
 from models import Database
+from stand.local_api import LocalBotApi
 from tests.conftest import sample
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import snapshot

@@ -5,7 +5,6 @@ import asyncio
 import csv
 import io
 
-from bot.local_api import LocalBotApi, SentMessage
 from models import (
     Appeal,
     AppealTranslation,
@@ -17,6 +16,7 @@ from models import (
     Signature,
 )
 from services.appeals import Edited, edit_appeal
+from stand.local_api import LocalBotApi, SentMessage
 from tests.people import Someone, appeal_number, invite_code
 from tests.stories import LATER, open_appeal, outbox_settled, snapshot, stored
 

@@ -3,7 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.local_api.protocol import Document, Json
+from stand.local_api.protocol import Document, Json
 
 
 @dataclass

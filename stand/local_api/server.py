@@ -15,10 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.local_api.chat import Chat, Person, SaidMessage, SentMessage
-from bot.local_api.html import CAPTION_LIMIT, ParseError, message_text
-from bot.local_api.limits import Limits
-from bot.local_api.protocol import (
+from stand.local_api.chat import Chat, Person, SaidMessage, SentMessage
+from stand.local_api.html import CAPTION_LIMIT, ParseError, message_text
+from stand.local_api.limits import Limits
+from stand.local_api.protocol import (
     ApiError,
     Document,
     Json,

@@ -4,7 +4,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from bot.local_api.protocol import ApiError
+from stand.local_api.protocol import ApiError
 
 
 @dataclass

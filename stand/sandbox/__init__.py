@@ -1,5 +1,5 @@
 """The sandbox: the whole bot on one machine, without Telegram, in a web page."""
 
-from bot.sandbox.run import run_sandbox
+from stand.sandbox.run import run_sandbox
 
 __all__ = ["run_sandbox"]

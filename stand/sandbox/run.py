@@ -17,13 +17,13 @@ from bot.application import TIMELINE_KEY, build_application
 from bot.config import Settings, SettingsError
 from bot.context import RESOURCES_KEY, Resources
 from bot.i18n import load_texts, pick_language
-from bot.local_api import LocalBotApi
 from bot.logs import configure_logging
-from bot.sandbox.clock import MovableClock
-from bot.sandbox.coalition import MEMBERS, ORGANISER, gather
-from bot.sandbox.page import SandboxPage, TheBot
-from bot.sandbox.welcome import welcome
 from bot.serving import serving
+from stand.local_api import LocalBotApi
+from stand.sandbox.clock import MovableClock
+from stand.sandbox.coalition import MEMBERS, ORGANISER, gather
+from stand.sandbox.page import SandboxPage, TheBot
+from stand.sandbox.welcome import welcome
 
 HOST = "127.0.0.1"
 # What the bot says at start-up and each minute is noise beside the page.

@@ -16,12 +16,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import LANGUAGES
-from bot.local_api import LocalBotApi, SentMessage, scope_key
-from bot.local_api.html import browser_html
-from bot.sandbox.clock import MovableClock
-from bot.sandbox.coalition import FIRST_NEW_PERSON
 from models import Database
 from services import accounts, reminders
+from stand.local_api import LocalBotApi, SentMessage, scope_key
+from stand.local_api.html import browser_html
+from stand.sandbox.clock import MovableClock
+from stand.sandbox.coalition import FIRST_NEW_PERSON
 
 STATIC = Path(__file__).parent / "static"
 NAME_MAX = 64
