@@ -47,10 +47,10 @@ lock: $(STAMP)
 # After changing texts in the code: refresh the template and merge it into each catalog.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k plain_n:1,2 -k N_ --no-location \
-		--omit-header -o bot/locale/messages.pot bot handlers services stand
-	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages -l en --no-fuzzy-matching
+		--omit-header -o foundation/locale/messages.pot bot foundation handlers services stand
+	$(BIN)/pybabel update -i foundation/locale/messages.pot -d foundation/locale -D messages -l en --no-fuzzy-matching
 	for language in fr uk ru; do \
-		$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages -l $$language \
+		$(BIN)/pybabel update -i foundation/locale/messages.pot -d foundation/locale -D messages -l $$language \
 			--no-fuzzy-matching --ignore-obsolete -w 100; \
 	done
 

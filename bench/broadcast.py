@@ -34,7 +34,7 @@ from bench.checks import (
 )
 from bench.processes import peak_rss_mib
 from bot import migrate
-from bot.config import FREE_BROADCAST_LIMIT
+from foundation.settings import FREE_BROADCAST_LIMIT
 from models import Database
 from stand.local_api import LocalBotApi
 from tests.stories import broadcast_queued_to

@@ -16,14 +16,13 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.budget import TelegramBudget
-from bot.config import Settings
-from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
 from bot.health import HealthServer
-from bot.i18n import load_texts
 from bot.intake import Intake, SettlingProcessor
 from bot.leadership import Leadership
-from bot.metrics import Metrics, command_of
 from bot.outbox import OutboxWorker
+from foundation.i18n import load_texts
+from foundation.metrics import Metrics, command_of
+from foundation.settings import Settings
 from handlers import (
     announcements,
     appeals,
@@ -41,6 +40,7 @@ from handlers import (
     phases,
     privacy,
 )
+from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
 from handlers.menu import ENTRIES, show_default_menu, show_every_menu_due
 from models import Database
 from models.utc import utcnow

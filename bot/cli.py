@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import import_orgs, migrate
 from bot.application import build_application
-from bot.config import LANGUAGES, Settings, SettingsError, load_settings
-from bot.i18n import load_texts
 from bot.logs import configure_logging
 from bot.serving import serve_until_stopped
 from bot.webhook import Webhook
+from foundation.i18n import load_texts
+from foundation.settings import LANGUAGES, Settings, SettingsError, load_settings
 from handlers.exports import file_names, letter, signatures_csv
 from models import Database
 from services import audit, exports

@@ -13,8 +13,8 @@ from datetime import datetime
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.config import SettingsError
-from bot.metrics import Metrics
+from foundation.metrics import Metrics
+from foundation.settings import SettingsError
 from models import Database
 from services import outbox
 

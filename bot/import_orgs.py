@@ -10,8 +10,8 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.config import Settings, SettingsError
 from bot.logs import REDACTED
+from foundation.settings import Settings, SettingsError
 from models import Database
 from models.utc import utcnow
 from services.imports import ImportedOrganisation, ImportRow, import_organisations, row_problem

@@ -7,11 +7,10 @@ The HTTP client logs request URLs, and Telegram's URLs contain the token
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Literal
+
+from foundation.settings import LogFormat
 
 REDACTED = "<BOT_TOKEN>"
-
-LogFormat = Literal["text", "json"]
 
 
 class RedactingFormatter(logging.Formatter):

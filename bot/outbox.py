@@ -19,8 +19,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.budget import Lane, TelegramBudget
-from bot.i18n import Texts
-from bot.metrics import Metrics
+from foundation.i18n import Texts
+from foundation.metrics import Metrics
 from handlers.announcements import render_announcement, render_closing, render_reconfirmation
 from handlers.broadcasts import Pace, render_broadcast, render_progress, render_report
 from handlers.phases import render_deadline_report, render_phase_start, render_reminder

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.application import INTAKE_KEY
-from bot.context import CoalitionApplication
 from bot.intake import Intake, Poller
 from bot.webhook import Webhook, WebhookServer
+from handlers.context import CoalitionApplication
 
 log = logging.getLogger(__name__)
 

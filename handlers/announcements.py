@@ -7,10 +7,10 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler
 
-from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from foundation.i18n import Texts
 from handlers.appeals import sign_for_caller
 from handlers.caller import Call, button
+from handlers.context import CoalitionApplication
 from models import Disclosure
 from services import signatures
 

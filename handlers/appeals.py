@@ -4,9 +4,9 @@ from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import CommandHandler
 
-from bot.context import CoalitionApplication
-from bot.i18n import LANGUAGE_NAMES, Texts
+from foundation.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
+from handlers.context import CoalitionApplication
 from handlers.menu import N_
 from handlers.reply import TEXT_LIMIT, utf16_length, visible_size
 from handlers.timing import closes

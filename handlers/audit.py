@@ -4,8 +4,8 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import CoalitionApplication
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
+from handlers.context import CoalitionApplication
 from services import audit
 
 PAGE = 20

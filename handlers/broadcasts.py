@@ -8,10 +8,10 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from foundation.i18n import Texts
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
+from handlers.context import CoalitionApplication
 from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
 from services import broadcasts, progress

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.context import Context
-from bot.i18n import Texts, pick_language
+from foundation.i18n import Texts, pick_language
+from handlers.context import Context
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from handlers.refusals import word_refusal
 from handlers.reply import paginate

@@ -5,8 +5,8 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import Context
-from bot.i18n import pick_language
+from foundation.i18n import pick_language
+from handlers.context import Context
 
 log = logging.getLogger(__name__)
 

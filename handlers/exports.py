@@ -7,10 +7,10 @@ from markupsafe import Markup
 from telegram import InputFile
 from telegram.ext import CommandHandler
 
-from bot.config import LANGUAGES
-from bot.context import CoalitionApplication
-from bot.i18n import LANGUAGE_NAMES, Texts
+from foundation.i18n import LANGUAGE_NAMES, Texts
+from foundation.settings import LANGUAGES
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
+from handlers.context import CoalitionApplication
 from services import exports
 from services.exports import Signatories
 

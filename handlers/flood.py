@@ -1,4 +1,4 @@
-"""Flood control at the door: past their allowance (bot/flood.py), a person is not answered."""
+"""Flood control at the door: past their allowance (handlers/flood_control.py), a person is not answered."""
 
 import logging
 from datetime import UTC, datetime, timedelta
@@ -8,9 +8,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
-from bot.flood import FloodControl, Verdict
 from handlers.caller import identify
+from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from handlers.flood_control import FloodControl, Verdict
 
 log = logging.getLogger(__name__)
 

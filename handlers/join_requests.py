@@ -6,8 +6,8 @@ from markupsafe import Markup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import CoalitionApplication
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
+from handlers.context import CoalitionApplication
 from handlers.menu import show_menu
 from handlers.to_organisers import person_named, tell_organisers
 from models.database import stored_id

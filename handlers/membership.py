@@ -3,9 +3,9 @@
 from markupsafe import Markup
 from telegram.ext import CommandHandler
 
-from bot.context import CoalitionApplication
 from handlers import approvals
 from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
+from handlers.context import CoalitionApplication
 from handlers.menu import show_menu
 from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals

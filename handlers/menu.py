@@ -8,9 +8,9 @@ from enum import Flag, auto
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.config import LANGUAGES
-from bot.context import Context
-from bot.i18n import Texts
+from foundation.i18n import Texts
+from foundation.settings import LANGUAGES
+from handlers.context import Context
 from models import Database
 from services import accounts
 from services.accounts import Caller

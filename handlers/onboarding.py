@@ -5,9 +5,8 @@ from datetime import timedelta
 from markupsafe import Markup
 from telegram.ext import CommandHandler
 
-from bot.config import LANGUAGES
-from bot.context import CoalitionApplication
-from bot.i18n import LANGUAGE_NAMES
+from foundation.i18n import LANGUAGE_NAMES
+from foundation.settings import LANGUAGES
 from handlers.caller import (
     PRIVATE_MESSAGES,
     Call,
@@ -15,6 +14,7 @@ from handlers.caller import (
     command,
     identify,
 )
+from handlers.context import CoalitionApplication
 from handlers.menu import entries_for, show_menu, shown_to
 from services import accounts, invites
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 from markupsafe import Markup
 from telegram.ext import CommandHandler
 
-from bot.config import LANGUAGES
-from bot.context import CoalitionApplication
-from bot.i18n import LANGUAGE_NAMES
+from foundation.i18n import LANGUAGE_NAMES
+from foundation.settings import LANGUAGES
 from handlers.broadcasts import show_progress
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
+from handlers.context import CoalitionApplication
 from services import appeals, invites, translations
 from services.progress import BulkSend
 

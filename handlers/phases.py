@@ -7,10 +7,10 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CommandHandler
 
-from bot.config import zone
-from bot.context import CoalitionApplication
-from bot.i18n import Texts
+from foundation.i18n import Texts
+from foundation.settings import zone
 from handlers.caller import PRIVATE_MESSAGES, BadInput, Call, UsageError, command
+from handlers.context import CoalitionApplication
 from handlers.timing import closes, countdown, parse_when, shown
 from services import accounts, phases, reminders
 

@@ -7,9 +7,9 @@ from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMa
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import CoalitionApplication
-from bot.i18n import LANGUAGE_NAMES, Texts
+from foundation.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, button, command, identify
+from handlers.context import CoalitionApplication
 from handlers.menu import show_menu
 from handlers.timing import shown
 from services import privacy

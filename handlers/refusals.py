@@ -2,7 +2,7 @@
 
 from markupsafe import Markup
 
-from bot.i18n import LANGUAGE_NAMES, Texts
+from foundation.i18n import LANGUAGE_NAMES, Texts
 from models import AppealState
 from services.errors import (
     AlreadyContact,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from markupsafe import Markup
 
-from bot.config import zone
-from bot.i18n import Texts
+from foundation.i18n import Texts
+from foundation.settings import zone
 from handlers.caller import BadInput, UsageError
 
 # 2026-12-01 14:00 (or 14:00:30), optionally followed by an offset: +02:00, -0500, Z or UTC.

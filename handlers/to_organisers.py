@@ -11,7 +11,7 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 from telegram.error import TelegramError
 
-from bot.i18n import Texts
+from foundation.i18n import Texts
 from handlers.caller import Call, identify_account
 from services import membership
 

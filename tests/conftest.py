@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 
 from bot import migrate
 from bot.application import MENUS_KEY, build_application
-from bot.config import Settings
-from bot.context import RESOURCES_KEY, CoalitionApplication
 from bot.serving import serving
+from foundation.settings import Settings
+from handlers.context import RESOURCES_KEY, CoalitionApplication
 from models import Database
 from stand.local_api import LocalBotApi, Person
 from stand.sandbox.clock import MovableClock
@@ -156,7 +156,7 @@ def clock() -> MovableClock:
 
 
 # The people of the test stories are scripts that type faster than anyone, and flood control
-# (bot/flood.py) would hold them back, as would the one answer a second to a chat that the bot
+# (handlers/flood_control.py) would hold them back, as would the one answer a second to a chat that the bot
 # keeps to (bot/budget.py): every Settings a test builds gets an allowance no story reaches,
 # unless it says otherwise. tests/test_flood.py checks flood control with its own, and
 # tests/test_sending_budget.py the budget with Telegram's.

@@ -25,11 +25,11 @@ import handlers.caller
 import handlers.fallback
 import handlers.refusals
 from bot.application import MENUS_KEY, build_application
-from bot.config import LANGUAGES, Settings
-from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
-from bot.i18n import catalog_path, load_texts
 from bot.serving import serving
+from foundation.i18n import catalog_path, load_texts
+from foundation.settings import LANGUAGES, Settings
 from handlers.caller import BadInput
+from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
 from models import Database
 from stand.local_api import LocalBotApi, SentMessage
 from stand.sandbox.clock import MovableClock
@@ -115,7 +115,7 @@ class Effect(enum.Enum):
     SETS = "sets"
 
 
-# The names `make messages` extracts the bot's texts by (bot/i18n.py's Texts, handlers/menu.py).
+# The names `make messages` extracts the bot's texts by (foundation/i18n.py's Texts, handlers/menu.py).
 KEYWORDS = {"t": None, "tn": (1, 2), "plain": None, "plain_n": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"\{\w*(?:[!:][^{}]*)?\}")
 

@@ -4,7 +4,7 @@ import asyncio
 import re
 from dataclasses import replace
 
-from bot.context import CoalitionApplication
+from handlers.context import CoalitionApplication
 from models import Database
 from stand.local_api import LocalBotApi, SentMessage
 from tests.stories import handled, snapshot

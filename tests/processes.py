@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.config import Settings
 from bot.serving import STOP_WITHIN
+from foundation.settings import Settings
 
 EXECUTABLE = str(Path(sys.executable).with_name("coalition-bot"))
 # What the bot logs once it serves (bot/application.py), and once SIGTERM reached it

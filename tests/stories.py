@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 
-from bot.context import CoalitionApplication
+from handlers.context import CoalitionApplication
 from models import (
     Account,
     Contact,

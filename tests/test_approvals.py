@@ -4,7 +4,7 @@ organiser; every organiser hears of each privileged action."""
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings
+from foundation.settings import Settings
 from models import Broadcast, BroadcastState, Database, OutboxMessage
 from stand.local_api import LocalBotApi
 from tests.conftest import ORGANISER_ID

@@ -22,8 +22,8 @@ from sqlmodel import select
 from telegram.ext import CommandHandler
 
 from bot.application import build_application
-from bot.config import Settings
-from bot.context import CoalitionApplication
+from foundation.settings import Settings
+from handlers.context import CoalitionApplication
 from handlers.menu import ENTRIES
 from models import Broadcast, Database, OutboxMessage
 from models.database import stored_id

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.application import build_application
-from bot.config import Settings
 from bot.serving import serving
+from foundation.settings import Settings
 from models import Broadcast, BroadcastState, Contact, Database, OutboxMessage
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock

@@ -12,11 +12,11 @@ from sqlmodel import col, select
 from telegram import Update
 
 from bot.application import INTAKE_KEY
-from bot.config import Settings, SettingsError, load_settings
-from bot.context import CoalitionApplication
-from bot.flood import FloodControl, Verdict
 from bot.intake import SettlingProcessor
+from foundation.settings import Settings, SettingsError, load_settings
+from handlers.context import CoalitionApplication
 from handlers.flood import sender
+from handlers.flood_control import FloodControl, Verdict
 from models import Database, IncomingUpdate, Organisation
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock

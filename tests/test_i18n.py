@@ -12,8 +12,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-from bot.config import LANGUAGES
-from bot.i18n import DOMAIN, LOCALE_DIR, Texts, catalog_path, load_texts, pick_language
+from foundation.i18n import DOMAIN, LOCALE_DIR, Texts, catalog_path, load_texts, pick_language
+from foundation.settings import LANGUAGES
 from stand.local_api.html import visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 SOURCE_LANGUAGE = "en"
 TRANSLATED = tuple(language for language in LANGUAGES if language != SOURCE_LANGUAGE)
 # The packages and keywords of `make messages` (Babel's default keywords are kept there too).
-SOURCES = ("bot", "handlers", "services", "stand")
+SOURCES = ("bot", "foundation", "handlers", "services", "stand")
 KEYWORDS: dict[str, Any] = {
     **DEFAULT_KEYWORDS,
     "t": None,

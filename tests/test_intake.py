@@ -10,9 +10,9 @@ import aiohttp
 from sqlmodel import col, func, select
 
 from bot.application import build_application
-from bot.config import Settings
 from bot.serving import serving
 from bot.webhook import SECRET_HEADER, Webhook
+from foundation.settings import Settings
 from models import Appeal, Database, IncomingUpdate
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock

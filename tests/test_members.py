@@ -9,9 +9,9 @@ from sqlmodel import col, select
 
 from bench.coalition import members, open_appeals, signed
 from bot.application import MENUS_KEY, build_application
-from bot.config import Settings
-from bot.context import CoalitionApplication
 from bot.serving import serving
+from foundation.settings import Settings
+from handlers.context import CoalitionApplication
 from models import Account, Database, Disclosure, Organisation, Signature
 from services.accounts import set_language
 from stand.local_api import LocalBotApi, scope_key

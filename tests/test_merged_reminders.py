@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.i18n import load_texts
+from foundation.i18n import load_texts
 from handlers.phases import render_reminder
 from models import Database, OutboxKind
 from services.reminders import Fired, early_by

@@ -12,11 +12,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.application import HEALTH_KEY
-from bot.config import Settings, SettingsError, load_settings
-from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.health import HealthServer
 from bot.logs import REDACTED, JsonFormatter
-from bot.metrics import Metrics
+from foundation.metrics import Metrics
+from foundation.settings import Settings, SettingsError, load_settings
+from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
 from models import Database, OutboxKind
 from services import outbox
 from stand.local_api import LocalBotApi

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from bot.context import CoalitionApplication, Context
 from handlers import caller
 from handlers.caller import Body, Call
+from handlers.context import CoalitionApplication, Context
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from models import Database
 from tests import test_authorization as matrix

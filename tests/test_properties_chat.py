@@ -20,8 +20,8 @@ from prometheus_client import Counter
 from sqlmodel import SQLModel, select
 
 from bot.application import MENUS_KEY, build_application
-from bot.context import RESOURCES_KEY, CoalitionApplication, Resources
 from bot.serving import serving
+from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
 from models import AppealState, Database, Delivery, Disclosure, OutboxMessage
 from models.appeal import TITLE_MAX
 from stand.local_api import LocalBotApi, SentMessage

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.application import OUTBOX_KEY
-from bot.context import CoalitionApplication
+from handlers.context import CoalitionApplication
 from models import Database
 from services.appeals import publish_appeal
 from stand.local_api import LocalBotApi

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.application import build_application
-from bot.config import Settings
-from bot.i18n import load_texts
 from bot.serving import serving
+from foundation.i18n import load_texts
+from foundation.settings import Settings
 from handlers.broadcasts import Pace, render_progress
 from models import Account, Broadcast, Contact, Database, Organisation, Signature
 from models.organisation import name_key

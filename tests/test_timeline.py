@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.application import TIMELINE_KEY, build_application
-from bot.config import Settings
-from bot.context import CoalitionApplication
 from bot.serving import serving
+from foundation.settings import Settings
+from handlers.context import CoalitionApplication
 from models import Database, Phase, Reminder
 from stand.local_api import LocalBotApi, SentMessage
 from stand.sandbox.clock import MovableClock

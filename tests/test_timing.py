@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, SettingsError, load_settings, parse_duration
-from bot.i18n import Texts, load_texts
+from foundation.i18n import Texts, load_texts
+from foundation.settings import Settings, SettingsError, load_settings, parse_duration
 from handlers.caller import UsageError
 from handlers.timing import ImpossibleTime, countdown, parse_when, shown
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bot.i18n import Texts, load_texts
+from foundation.i18n import Texts, load_texts
 from handlers.appeals import disclosure_words
 from handlers.menu import MENU
 from models import Disclosure

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import LANGUAGES
+from foundation.settings import LANGUAGES
 from models import Database
 from services import accounts, reminders
 from stand.local_api import LocalBotApi, SentMessage, scope_key

@@ -14,11 +14,11 @@ from pydantic import SecretStr
 
 from bot import migrate
 from bot.application import TIMELINE_KEY, build_application
-from bot.config import Settings, SettingsError
-from bot.context import RESOURCES_KEY, Resources
-from bot.i18n import load_texts, pick_language
 from bot.logs import configure_logging
 from bot.serving import serving
+from foundation.i18n import load_texts, pick_language
+from foundation.settings import Settings, SettingsError
+from handlers.context import RESOURCES_KEY, Resources
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
 from stand.sandbox.coalition import MEMBERS, ORGANISER, gather

@@ -2,7 +2,7 @@
 
 from markupsafe import Markup
 
-from bot.i18n import Texts
+from foundation.i18n import Texts
 
 
 def welcome(texts: Texts) -> Markup:

@@ -2,15 +2,15 @@
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.logs import LogFormat
-
 LANGUAGES = ("en", "fr", "uk", "ru")
+# How the log is written: lines for people, or JSON objects for a collector.
+LogFormat = Literal["text", "json"]
 # Telegram's messages a second for a bot, beyond which only paid broadcasts go.
 FREE_BROADCAST_LIMIT = 30
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}

@@ -7,9 +7,9 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.config import Settings
-from bot.i18n import Texts
-from bot.metrics import Metrics
+from foundation.i18n import Texts
+from foundation.metrics import Metrics
+from foundation.settings import Settings
 from models import Database
 from models.utc import utcnow
 

@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-from bot.config import LANGUAGES
+from foundation.settings import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # Each language by its own name: how a reader recognises theirs in any interface language.
