@@ -47,7 +47,7 @@ lock: $(STAMP)
 # After changing texts in the code: refresh the template and merge it into each catalog.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k plain -k plain_n:1,2 -k N_ --no-location \
-		--omit-header -o foundation/locale/messages.pot bot foundation handlers services stand
+		--omit-header -o foundation/locale/messages.pot bot foundation handlers models rendering services stand
 	$(BIN)/pybabel update -i foundation/locale/messages.pot -d foundation/locale -D messages -l en --no-fuzzy-matching
 	for language in fr uk ru; do \
 		$(BIN)/pybabel update -i foundation/locale/messages.pot -d foundation/locale -D messages -l $$language \

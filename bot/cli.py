@@ -16,8 +16,8 @@ from bot.serving import serve_until_stopped
 from bot.webhook import Webhook
 from foundation.i18n import load_texts
 from foundation.settings import LANGUAGES, Settings, SettingsError, load_settings
-from handlers.exports import file_names, letter, signatures_csv
 from models import Database
+from rendering.exports import file_names, letter, signatures_csv
 from services import audit, exports
 from services.errors import AppealNotFound
 from stand.sandbox import run_sandbox

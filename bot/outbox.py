@@ -21,10 +21,10 @@ from telegram.ext import ExtBot
 from bot.budget import Lane, TelegramBudget
 from foundation.i18n import Texts
 from foundation.metrics import Metrics
-from handlers.announcements import render_announcement, render_closing, render_reconfirmation
-from handlers.broadcasts import Pace, render_broadcast, render_progress, render_report
-from handlers.phases import render_deadline_report, render_phase_start, render_reminder
 from models import Database, OutboxKind
+from rendering.announcements import render_announcement, render_closing, render_reconfirmation
+from rendering.broadcasts import Pace, render_broadcast, render_progress, render_report
+from rendering.timeline import render_deadline_report, render_phase_start, render_reminder
 from services import accounts, broadcasts, outbox, progress
 from services.outbox import DueMessage
 from services.progress import Tally, Tracked

@@ -8,9 +8,9 @@ from foundation.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
 from handlers.context import CoalitionApplication
 from handlers.menu import N_
-from handlers.reply import TEXT_LIMIT, utf16_length, visible_size
-from handlers.timing import closes
 from models import AppealState, Disclosure
+from rendering.pages import TEXT_LIMIT, utf16_length, visible_size
+from rendering.time_spans import closes
 from services import appeals, signatures, translations
 
 # Public names /status fetches at first: more than fit in a message when names are of a usual

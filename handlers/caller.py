@@ -19,7 +19,7 @@ from foundation.i18n import Texts, pick_language
 from handlers.context import Context
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from handlers.refusals import word_refusal
-from handlers.reply import paginate
+from rendering.pages import paginate
 from services import accounts, intake
 from services.accounts import Caller
 from services.errors import Refusal

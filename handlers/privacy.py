@@ -11,7 +11,7 @@ from foundation.i18n import LANGUAGE_NAMES, Texts
 from handlers.caller import PRIVATE_MESSAGES, Call, button, command, identify
 from handlers.context import CoalitionApplication
 from handlers.menu import show_menu
-from handlers.timing import shown
+from rendering.time_spans import shown
 from services import privacy
 from services.accounts import Caller
 from services.privacy import StoredData

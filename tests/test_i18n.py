@@ -2,6 +2,7 @@
 
 import re
 import string
+import tomllib
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -21,8 +22,14 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 # Every language the bot offers but English, the texts' own language in the code.
 SOURCE_LANGUAGE = "en"
 TRANSLATED = tuple(language for language in LANGUAGES if language != SOURCE_LANGUAGE)
-# The packages and keywords of `make messages` (Babel's default keywords are kept there too).
-SOURCES = ("bot", "foundation", "handlers", "services", "stand")
+# The project's packages, all of which `make messages` reads, and its keywords (Babel's default
+# keywords are kept there too).
+SOURCES = tuple(
+    name.removesuffix("*")
+    for name in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+)
 KEYWORDS: dict[str, Any] = {
     **DEFAULT_KEYWORDS,
     "t": None,

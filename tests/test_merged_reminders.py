@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from foundation.i18n import load_texts
-from handlers.phases import render_reminder
 from models import Database, OutboxKind
+from rendering.timeline import render_reminder
 from services.reminders import Fired, early_by
 from tests.stories import ALES, IRINA, MARTA, NOW, TITLE
 from tests.test_reminders import (

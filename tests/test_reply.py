@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from handlers.reply import paginate
+from rendering.pages import paginate
 from stand.local_api.html import TEXT_LIMIT, message_text, utf16_length, visible_text
 from tests.conftest import FIXTURES
 

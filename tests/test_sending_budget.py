@@ -18,10 +18,10 @@ from bot.application import build_application
 from bot.serving import serving
 from foundation.i18n import load_texts
 from foundation.settings import Settings
-from handlers.broadcasts import Pace, render_progress
 from models import Account, Broadcast, Contact, Database, Organisation, Signature
 from models.organisation import name_key
 from models.utc import utcnow
+from rendering.broadcasts import Pace, render_progress
 from services import appeals, progress
 from services.progress import BulkSend, Tally
 from stand.local_api import LocalBotApi

@@ -1,4 +1,4 @@
-"""Sending replies: HTML, and split to fit Telegram's 4,096 characters per message."""
+"""Replies in HTML, split into messages that fit Telegram's 4,096 characters, tags balanced."""
 
 import re
 from html import unescape
