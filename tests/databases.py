@@ -45,8 +45,10 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(ON_POSTGRES, reason=f"about SQLite: {reason}")
 
 
-# Each test database is named PREFIX<process id>_<n>.
+# Each test database is named PREFIX<process id>_<n>, n counted across the process: a benchmark
+# run inside the suite's process has a server of its own, whose names must not repeat the suite's.
 PREFIX = "coalition_test_"
+_NUMBERS = itertools.count(1)
 
 
 def _alive(pid: int) -> bool:
@@ -65,7 +67,7 @@ class PostgresServer:
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         # The process id keeps two runs at once (two checkouts, say) out of each other's way.
-        self._names = (f"{PREFIX}{os.getpid()}_{n}" for n in itertools.count(1))
+        self._names = (f"{PREFIX}{os.getpid()}_{n}" for n in _NUMBERS)
         # Copies are made ahead, and databases dropped, in this thread while the tests run.
         self._background = ThreadPoolExecutor(max_workers=1)
         self._pending: list[Future[object]] = []
