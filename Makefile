@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # The suite twice, both halves at once (much of it waits on sockets and subprocesses, so two
 # cores serve both): on SQLite files, and on databases of its own on the PostgreSQL server at
