@@ -24,23 +24,18 @@ from foundation.i18n import load_texts
 from foundation.metrics import Metrics, command_of
 from foundation.settings import Settings
 from handlers import (
-    announcements,
-    appeals,
     approvals,
     audit,
     broadcasts,
     errors,
-    exports,
     fallback,
     flood,
     join_requests,
-    membership,
-    onboarding,
-    organisers,
-    phases,
     privacy,
+    signatures,
 )
 from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from handlers.framework import register_commands
 from handlers.menu import ENTRIES, show_default_menu, show_every_menu_due
 from models import Database
 from models.utc import utcnow
@@ -186,19 +181,15 @@ def build_application(
     # Flood control first, in a group of its own that runs before group 0: an update over its
     # sender's allowance stops there, before any handler reads the database or answers.
     flood.register(app)
-    # All other handlers live in group 0, where PTB runs the first that matches: the areas'
-    # commands first, then the fallback that answers anything they did not take.
-    onboarding.register(app)
-    appeals.register(app)
-    organisers.register(app)
+    # All other handlers live in group 0, where PTB runs the first that matches: every declared
+    # command, then the buttons of each area that has some, then the fallback that answers
+    # anything they did not take.
+    register_commands(app)
+    signatures.register(app)
     broadcasts.register(app)
-    phases.register(app)
-    exports.register(app)
-    membership.register(app)
-    announcements.register(app)  # buttons only: callback queries, not messages
-    privacy.register(app)
     join_requests.register(app)
-    approvals.register(app)  # buttons only
+    approvals.register(app)
+    privacy.register(app)
     audit.register(app)
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -4,7 +4,7 @@ python-telegram-bot's own poller confirms a batch to Telegram before handling it
 webhook answers 200 first: a crash then would drop a member's /cosign. Here each update is
 stored (unique by update_id) before Telegram is told it arrived, then handed to the
 Application. A handler's first transaction marks its update handled together with its effect
-(`handlers.caller.Call.transaction`), so an update replayed after a restart, or delivered twice,
+(`handlers.framework.Call.transaction`), so an update replayed after a restart, or delivered twice,
 changes nothing the second time; one whose handlers stored nothing is marked afterwards, with
 others (`Intake.settle`). Updates stored but not handled are replayed at start-up.
 """

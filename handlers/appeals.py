@@ -1,17 +1,19 @@
-"""What members do with appeals: read them, see where they stand, co-sign, withdraw."""
+"""Appeals: reading them and where they stand (/appeals, /appeal, /status), and the
+organisers' drafting, editing, translating, publishing and closing."""
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram.ext import CommandHandler
 
 from foundation.i18n import LANGUAGE_NAMES, Texts
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
-from handlers.context import CoalitionApplication
-from handlers.menu import N_
+from foundation.settings import LANGUAGES
+from handlers.broadcasts import show_progress
+from handlers.framework import Call, UsageError, command
+from handlers.menu import N_, Audience
 from models import AppealState, Disclosure
 from rendering.pages import TEXT_LIMIT, utf16_length, visible_size
 from rendering.time_spans import closes
-from services import appeals, signatures, translations
+from services import appeals, translations
+from services.progress import BulkSend
 
 # Public names /status fetches at first: more than fit in a message when names are of a usual
 # length (some 130 names of 30 characters fit), so that most need no second fetch.
@@ -27,7 +29,7 @@ def state_label(texts: Texts, state: AppealState) -> Markup:
     return labels[state]
 
 
-@command("appeals")
+@command("appeals", N_("Open appeals and their signatures"), Audience.CONTACT | Audience.ORGANISER)
 async def list_appeals(call: Call) -> None:
     """List open appeals (and drafts, for organisers) with their signature counts."""
     async with call.reading() as session:
@@ -50,7 +52,7 @@ async def list_appeals(call: Call) -> None:
     await call.reply(Markup("\n").join(lines))
 
 
-@command("appeal")
+@command("appeal", N_("Read an appeal"), Audience.CONTACT | Audience.ORGANISER, arguments=N_("ID"))
 async def show_appeal(call: Call) -> None:
     """Show an appeal's full text and its state."""
     appeal_id = call.sole_number()
@@ -82,7 +84,12 @@ async def show_appeal(call: Call) -> None:
     await call.reply(Markup("\n").join([heading, state, which, Markup(""), body]), protect=draft)
 
 
-@command("status")
+@command(
+    "status",
+    N_("Where an appeal stands"),
+    Audience.CONTACT | Audience.ORGANISER,
+    arguments=N_("ID"),
+)
 async def status(call: Call) -> None:
     """Show where an appeal stands: state, count, the caller's signature, public signatories."""
     appeal_id = call.sole_number()
@@ -199,109 +206,169 @@ def more_signatories(texts: Texts, n: int) -> Markup:
     return texts.t("…and {n} more.", n=n)
 
 
-@command("cosign")
-async def cosign(call: Call) -> None:
-    """Co-sign an open appeal in the name of the caller's organisation."""
-    appeal_id = call.number()
-    options = call.args[1:]
-    if len(options) > 1:
+@command(
+    "newappeal",
+    N_("Draft a new appeal"),
+    Audience.ORGANISER,
+    arguments=N_("TITLE, then the text on the next lines"),
+    usage=N_("/newappeal TITLE, with the appeal's text on the following lines"),
+)
+async def new_appeal(call: Call) -> None:
+    """Draft an appeal from a title line and the text below it."""
+    title, _, text = call.body.partition("\n")
+    if not title.strip():
         raise UsageError()
-    disclosure = Disclosure.PUBLIC
-    if options:
-        chosen = disclosure_words(call.context.resources.texts).get(options[0].lower())
-        if chosen is None:
-            raise UsageError()
-        disclosure = chosen
-    await call.reply(await sign_for_caller(call, appeal_id, disclosure))
-
-
-# The words after `/cosign ID`: English, shown in the reader's language, and understood in any.
-DISCLOSURE_WORDS = {Disclosure.PRIVATE: N_("private"), Disclosure.ANONYMOUS: N_("anonymous")}
-
-
-def disclosure_words(every_language: dict[str, Texts]) -> dict[str, Disclosure]:
-    """Each way of writing `private` and `anonymous` the bot understands."""
-    return {
-        word.lower(): disclosure
-        for disclosure, english in DISCLOSURE_WORDS.items()
-        for texts in every_language.values()
-        for word in (english, texts.plain(english))
-    }
-
-
-async def sign_for_caller(call: Call, appeal_id: int, disclosure: Disclosure) -> Markup:
-    """Sign in the caller's organisation's name; returns what to tell them."""
-    caller = call.caller
-    assert caller.organisation_id is not None
     async with call.transaction() as session:
-        signed = await signatures.cosign(
+        appeal = await appeals.create_appeal(
             session=session,
-            appeal_id=appeal_id,
-            organisation_id=caller.organisation_id,
-            signed_by=caller.telegram_id,
-            disclosure=disclosure,
-            now=call.now(),
-        )
-    texts = call.texts
-    if disclosure is Disclosure.PRIVATE:
-        done = texts.t(
-            "{organisation} co-signed appeal #{id} “{title}”: it is named only in the letter "
-            "to the addressees, never to other members.",
-            organisation=caller.organisation_name,
-            id=signed.appeal_id,
-            title=signed.title,
-        )
-    elif disclosure is Disclosure.ANONYMOUS:
-        done = texts.t(
-            "{organisation} co-signed appeal #{id} “{title}” anonymously: it is counted, not named.",
-            organisation=caller.organisation_name,
-            id=signed.appeal_id,
-            title=signed.title,
-        )
-    else:
-        done = texts.t(
-            "{organisation} co-signed appeal #{id} “{title}”.",
-            organisation=caller.organisation_name,
-            id=signed.appeal_id,
-            title=signed.title,
-        )
-    count = texts.tn(
-        "{n} organisation has signed so far.",
-        "{n} organisations have signed so far.",
-        signed.signatures,
-    )
-    return Markup("\n").join([done, count])
-
-
-@command("withdraw")
-async def withdraw(call: Call) -> None:
-    """Remove the caller's organisation's signature from an open appeal."""
-    appeal_id = call.sole_number()
-    caller = call.caller
-    assert caller.organisation_id is not None
-    async with call.transaction() as session:
-        await signatures.withdraw(
-            session=session,
-            appeal_id=appeal_id,
-            organisation_id=caller.organisation_id,
-            now=call.now(),
-            actor_id=call.caller.telegram_id,
+            title=title,
+            text=text,
+            organiser_id=call.caller.telegram_id,
+            # Organisers write in the language they chose; /translate adds the others.
+            language=call.caller.language,
         )
     await call.reply(
         call.texts.t(
-            "{organisation} no longer signs appeal #{id}.",
-            organisation=caller.organisation_name,
-            id=appeal_id,
+            "Draft appeal #{id} “{title}” is saved. Members do not see it yet: "
+            "/publish {id} opens it for signatures.",
+            id=appeal.id,
+            title=appeal.title,
         )
     )
 
 
-def register(app: CoalitionApplication) -> None:
-    for name, callback in (
-        ("appeals", list_appeals),
-        ("appeal", show_appeal),
-        ("status", status),
-        ("cosign", cosign),
-        ("withdraw", withdraw),
-    ):
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))
+@command(
+    "edit",
+    N_("Change an appeal's text"),
+    Audience.ORGANISER,
+    arguments=N_("ID NEW TITLE, then the new text on the next lines"),
+    usage=N_("/edit ID NEW TITLE, with the appeal's new text on the following lines"),
+)
+async def edit(call: Call) -> None:
+    """Change a draft's wording, or give an open appeal a new version of its text."""
+    first_line, _, text = call.body.partition("\n")
+    words = first_line.split(maxsplit=1)
+    if len(words) < 2:
+        raise UsageError()
+    appeal_id = call.number()
+    async with call.transaction() as session:
+        edited = await appeals.edit_appeal(
+            session=session,
+            appeal_id=appeal_id,
+            title=words[1],
+            text=text,
+            actor_id=call.caller.telegram_id,
+            now=call.now(),
+        )
+    texts = call.texts
+    if edited.version == 1:  # a draft: nobody has signed it
+        lines = [
+            texts.t(
+                "Appeal #{id} “{title}” now has the new text.", id=appeal_id, title=edited.title
+            )
+        ]
+    else:
+        lines = [
+            texts.t(
+                "Appeal #{id} “{title}” now has the new text (version {version}).",
+                id=appeal_id,
+                title=edited.title,
+                version=edited.version,
+            )
+        ]
+    if edited.reconfirm_organisations:
+        lines.append(
+            texts.tn(
+                "{n} organisation signed an earlier text: its contacts are asked to re-confirm.",
+                "{n} organisations signed an earlier text: their contacts are asked to re-confirm.",
+                edited.reconfirm_organisations,
+            )
+        )
+    if edited.dropped_translations:
+        lines.append(
+            texts.t(
+                "Its translations were of the old text and are removed: /translate adds them again."
+            )
+        )
+    if edited.reconfirm_organisations:
+        call.context.resources.wake_outbox()
+    await call.reply(Markup("\n").join(lines))
+
+
+@command(
+    "translate",
+    N_("Add an appeal's wording in another language"),
+    Audience.ORGANISER,
+    arguments=N_("ID en|fr|uk|ru TITLE, then the text on the next lines"),
+    usage=N_(
+        "/translate ID en|fr|uk|ru TRANSLATED TITLE, with the translated text on the following lines"
+    ),
+)
+async def translate(call: Call) -> None:
+    """Add or replace an appeal's wording in another language."""
+    first_line, _, text = call.body.partition("\n")
+    words = first_line.split(maxsplit=2)
+    if len(words) < 2 or words[1].lower() not in LANGUAGES:
+        raise UsageError()
+    appeal_id, language = call.number(), words[1].lower()
+    title = words[2] if len(words) == 3 else ""
+    async with call.transaction() as session:
+        replaced = await translations.translate(
+            session=session,
+            appeal_id=appeal_id,
+            language=language,
+            title=title,
+            text=text,
+            organiser_id=call.caller.telegram_id,
+            now=call.now(),
+        )
+    name = LANGUAGE_NAMES[language]
+    if replaced:
+        done = call.texts.t(
+            "The {language} wording of appeal #{id} is replaced.", id=appeal_id, language=name
+        )
+    else:
+        done = call.texts.t(
+            "Appeal #{id} now reads in {language} too: members who chose it see this wording.",
+            id=appeal_id,
+            language=name,
+        )
+    await call.reply(done)
+
+
+@command("publish", N_("Open an appeal for signatures"), Audience.ORGANISER, arguments=N_("ID"))
+async def publish(call: Call) -> None:
+    """Open a draft appeal for signatures."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        published = await appeals.publish_appeal(
+            session=session,
+            appeal_id=appeal_id,
+            now=call.now(),
+            actor_id=call.caller.telegram_id,
+            progress_chat_id=call.chat_id,
+        )
+    call.context.resources.wake_outbox()
+    assert published.progress_id is not None
+    send = BulkSend(appeal_id=appeal_id, appeal_title=published.title)
+    # The answer is the announcement's progress message, kept up to date as it goes out.
+    await show_progress(call, published.progress_id, send, published.announced_to)
+
+
+@command("close", N_("Close an appeal"), Audience.ORGANISER, arguments=N_("ID"))
+async def close(call: Call) -> None:
+    """Close an open appeal; it takes no more signatures."""
+    appeal_id = call.sole_number()
+    async with call.transaction() as session:
+        count = await appeals.close_appeal(
+            session=session, appeal_id=appeal_id, now=call.now(), actor_id=call.caller.telegram_id
+        )
+    call.context.resources.wake_outbox()  # the members are told
+    await call.reply(
+        call.texts.tn(
+            "Appeal #{id} is closed with {n} signature.",
+            "Appeal #{id} is closed with {n} signatures.",
+            count,
+            id=appeal_id,
+        )
+    )

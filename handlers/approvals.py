@@ -9,8 +9,8 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler
 
 from foundation.i18n import Texts
-from handlers.caller import Call, button, identify_account
 from handlers.context import CoalitionApplication
+from handlers.framework import Call, button, identify_account
 from handlers.menu import show_menu
 from handlers.to_organisers import Wording, person_named, tell_organisers
 from models import ApprovalAction

@@ -2,16 +2,19 @@
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
 from handlers.context import CoalitionApplication
+from handlers.framework import Call, UsageError, button, command
+from handlers.menu import N_, Audience
 from services import audit
 
 PAGE = 20
 
 
-@command("audit")
+@command(
+    "audit", N_("The latest recorded changes"), Audience.ORGANISER, arguments=N_("[APPEAL_ID]")
+)
 async def show(call: Call) -> None:
     """The latest entries, or only those about one appeal (its signatures included)."""
     if len(call.args) > 1:
@@ -68,5 +71,4 @@ async def _page(call: Call, *, appeal_id: int | None, offset: int) -> None:
 
 
 def register(app: CoalitionApplication) -> None:
-    app.add_handler(CommandHandler("audit", show, filters=PRIVATE_MESSAGES))
     app.add_handler(CallbackQueryHandler(older, pattern=r"^audit-older:(\d+):(\d+)$"))

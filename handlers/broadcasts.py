@@ -2,11 +2,12 @@
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from handlers import approvals
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command
 from handlers.context import CoalitionApplication
+from handlers.framework import Call, UsageError, button, command
+from handlers.menu import N_, Audience
 from handlers.to_organisers import tell_organisers
 from rendering.broadcasts import render_broadcast, render_progress, render_report
 from services import approvals as services_approvals
@@ -14,7 +15,13 @@ from services import broadcasts, progress
 from services.progress import BulkSend, Tally
 
 
-@command("broadcast")
+@command(
+    "broadcast",
+    N_("Alert every member"),
+    Audience.ORGANISER,
+    arguments=N_("TEXT"),
+    usage=N_("/broadcast TEXT (it may span several lines)"),
+)
 async def broadcast(call: Call) -> None:
     """Preview an alert to every member, with Send and Cancel buttons."""
     if not call.body.strip():
@@ -109,7 +116,13 @@ async def cancel(call: Call) -> None:
     await call.edit(call.texts.t("Broadcast #{id} cancelled; nothing was sent.", id=broadcast_id))
 
 
-@command("delivery")
+@command(
+    "delivery",
+    N_("How far a broadcast has gone"),
+    Audience.ORGANISER,
+    arguments=N_("BROADCAST_ID"),
+    usage=N_("/delivery BROADCAST_ID (the number /broadcast gave the broadcast)"),
+)
 async def delivery(call: Call) -> None:
     """Show how far a broadcast has gone."""
     broadcast_id = call.sole_number()
@@ -119,7 +132,5 @@ async def delivery(call: Call) -> None:
 
 
 def register(app: CoalitionApplication) -> None:
-    app.add_handler(CommandHandler("broadcast", broadcast, filters=PRIVATE_MESSAGES))
-    app.add_handler(CommandHandler("delivery", delivery, filters=PRIVATE_MESSAGES))
     app.add_handler(CallbackQueryHandler(send, pattern=r"^broadcast-send:(\d+)$"))
     app.add_handler(CallbackQueryHandler(cancel, pattern=r"^broadcast-cancel:(\d+)$"))

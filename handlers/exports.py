@@ -2,17 +2,22 @@
 
 from markupsafe import Markup
 from telegram import InputFile
-from telegram.ext import CommandHandler
 
 from foundation.i18n import LANGUAGE_NAMES
 from foundation.settings import LANGUAGES
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, command
-from handlers.context import CoalitionApplication
+from handlers.framework import Call, UsageError, command
+from handlers.menu import N_, Audience
 from rendering.exports import file_names, letter, signatures_csv
 from services import exports
 
 
-@command("export")
+@command(
+    "export",
+    N_("The signature list and the letter"),
+    Audience.ORGANISER,
+    arguments=N_("ID [en|fr|uk|ru]"),
+    usage=N_("/export ID, or /export ID en|fr|uk|ru for the letter's language"),
+)
 async def export(call: Call) -> None:
     """Send the signature list (CSV) and the letter with its signatories."""
     if not 1 <= len(call.args) <= 2:
@@ -62,7 +67,3 @@ async def export(call: Call) -> None:
         caption=str(Markup.escape(found.wording.title)),
         protect_content=True,
     )
-
-
-def register(app: CoalitionApplication) -> None:
-    app.add_handler(CommandHandler("export", export, filters=PRIVATE_MESSAGES))

@@ -3,8 +3,8 @@
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.caller import PRIVATE_MESSAGES, answer_unknown_button, identify
 from handlers.context import CoalitionApplication, Context
+from handlers.framework import PRIVATE_MESSAGES, answer_unknown_button, identify
 
 
 async def unknown(update: Update, context: Context) -> None:

@@ -8,9 +8,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from handlers.caller import identify
 from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
 from handlers.flood_control import FloodControl, Verdict
+from handlers.framework import identify
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ import logging
 
 from markupsafe import Markup
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from handlers.caller import PRIVATE_MESSAGES, Call, UsageError, button, command, identify_account
 from handlers.context import CoalitionApplication
-from handlers.menu import show_menu
+from handlers.framework import Call, UsageError, button, command, identify_account
+from handlers.menu import N_, Audience, show_menu
 from handlers.to_organisers import person_named, tell_organisers
 from models.database import stored_id
 from services import join_requests
@@ -22,7 +22,12 @@ log = logging.getLogger(__name__)
 DECIDERS = "invite"
 
 
-@command("request")
+@command(
+    "request",
+    N_("Ask to join an organisation"),
+    Audience.STRANGER,
+    arguments=N_("NAME OF THE ORGANISATION"),
+)
 async def request(call: Call) -> None:
     """Ask the organisers to make the caller a contact of an organisation."""
     name = " ".join(call.args)
@@ -145,6 +150,5 @@ async def _tell_requester(call: Call, decided: Decided) -> None:
 
 
 def register(app: CoalitionApplication) -> None:
-    app.add_handler(CommandHandler("request", request, filters=PRIVATE_MESSAGES))
     app.add_handler(CallbackQueryHandler(approve, pattern=r"^join-approve:(\d+)$"))
     app.add_handler(CallbackQueryHandler(reject, pattern=r"^join-reject:(\d+)$"))

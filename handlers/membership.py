@@ -1,18 +1,21 @@
-"""Organisers look after membership: the organisations, their contacts, who organises."""
+"""Organisers look after membership: invites, the organisations, their contacts, who
+organises."""
+
+from datetime import timedelta
 
 from markupsafe import Markup
-from telegram.ext import CommandHandler
 
 from handlers import approvals
-from handlers.caller import PRIVATE_MESSAGES, Call, command, identify_account
-from handlers.context import CoalitionApplication
-from handlers.menu import show_menu
+from handlers.framework import Call, UsageError, command, identify_account
+from handlers.menu import N_, Audience, show_menu
 from handlers.to_organisers import tell_organisers
 from services import approvals as services_approvals
-from services import membership
+from services import invites, membership
+
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
-@command("orgs")
+@command("orgs", N_("Member organisations and their contacts"), Audience.ORGANISER)
 async def organisations(call: Call) -> None:
     """Each organisation, its contacts, and how many open appeals it signed."""
     async with call.transaction() as session:
@@ -51,7 +54,13 @@ async def organisations(call: Call) -> None:
     await call.reply(Markup("\n").join(lines), protect=True)
 
 
-@command("revoke")
+@command(
+    "revoke",
+    N_("Unlink a contact from its organisation"),
+    Audience.ORGANISER,
+    arguments=N_("USER_ID"),
+    usage=N_("/revoke USER_ID (the contact's Telegram id, as /orgs shows it)"),
+)
 async def revoke(call: Call) -> None:
     """Unlink a contact from its organisation; it can no longer sign."""
     telegram_id = call.telegram_id()
@@ -72,7 +81,7 @@ async def revoke(call: Call) -> None:
     )
 
 
-@command("promote")
+@command("promote", N_("Make someone an organiser"), Audience.ORGANISER, arguments=N_("USER_ID"))
 async def promote(call: Call) -> None:
     """Make someone an organiser."""
     telegram_id = call.telegram_id()
@@ -111,7 +120,12 @@ async def promote(call: Call) -> None:
     await tell_organisers(call, notice, exclude={call.caller.telegram_id, telegram_id})
 
 
-@command("demote")
+@command(
+    "demote",
+    N_("Make an organiser an ordinary member again"),
+    Audience.ORGANISER,
+    arguments=N_("USER_ID"),
+)
 async def demote(call: Call) -> None:
     """Make a promoted organiser an ordinary person again."""
     telegram_id = call.telegram_id()
@@ -133,11 +147,42 @@ async def _refresh_menu(call: Call, telegram_id: int) -> None:
     await show_menu(call.context, person, texts)
 
 
-def register(app: CoalitionApplication) -> None:
-    for name, callback in (
-        ("orgs", organisations),
-        ("revoke", revoke),
-        ("promote", promote),
-        ("demote", demote),
-    ):
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))
+@command(
+    "invite",
+    N_("Invite an organisation"),
+    Audience.ORGANISER,
+    arguments=N_("NAME OF THE ORGANISATION"),
+)
+async def invite(call: Call) -> None:
+    """Issue a single-use invite code for an organisation, creating it if new."""
+    name = " ".join(call.args)
+    if not name:
+        raise UsageError()
+    settings = call.context.resources.settings
+    async with call.transaction() as session:
+        issued = await invites.issue_invite(
+            session=session,
+            organisation_name=name,
+            organiser_id=call.caller.telegram_id,
+            now=call.now(),
+            valid_for=timedelta(days=settings.invite_validity_days),
+        )
+    texts = call.texts
+    link = f"https://t.me/{call.context.bot.username}?start={issued.code}"
+    if issued.organisation_is_new:
+        heading = texts.t("New organisation {organisation}.", organisation=issued.organisation_name)
+    else:
+        heading = texts.t(
+            "{organisation} is already a member.", organisation=issued.organisation_name
+        )
+    await call.reply(
+        texts.t(
+            "{heading}\nSend this single-use invite link to one of its contacts. "
+            "It is valid until {expires}:\n{link}\n"
+            "Or they can send this to the bot: <code>/join {code}</code>",
+            heading=heading,
+            expires=issued.expires_at.strftime(TIME_FORMAT),
+            link=link,
+            code=issued.code,
+        )
+    )

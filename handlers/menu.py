@@ -49,179 +49,27 @@ class MenuEntry:
     example: str | None = None
 
 
-# The order here is the order of /help and of the menu.
-MENU = (
-    MenuEntry(
-        "start",
-        N_("Welcome and what you can do"),
-        Audience.EVERYONE,
-        arguments=N_("[CODE]"),
-        usage=N_("/start or /start CODE"),
-    ),
-    MenuEntry("help", N_("The commands you can use"), Audience.EVERYONE),
-    MenuEntry(
-        "join",
-        N_("Join your organisation with an invite code"),
-        Audience.STRANGER,
-        arguments=N_("CODE"),
-    ),
-    MenuEntry(
-        "request",
-        N_("Ask to join an organisation"),
-        Audience.STRANGER,
-        arguments=N_("NAME OF THE ORGANISATION"),
-    ),
-    MenuEntry(
-        "appeals", N_("Open appeals and their signatures"), Audience.CONTACT | Audience.ORGANISER
-    ),
-    MenuEntry(
-        "appeal", N_("Read an appeal"), Audience.CONTACT | Audience.ORGANISER, arguments=N_("ID")
-    ),
-    MenuEntry(
-        "status",
-        N_("Where an appeal stands"),
-        Audience.CONTACT | Audience.ORGANISER,
-        arguments=N_("ID"),
-    ),
-    MenuEntry(
-        "cosign",
-        N_("Co-sign an appeal for your organisation"),
-        Audience.CONTACT,
-        arguments=N_("ID [private|anonymous]"),
-        usage=N_(
-            "/cosign ID signs publicly; /cosign ID private names your organisation only to the addressees; /cosign ID anonymous counts it without naming it"
-        ),
-    ),
-    MenuEntry(
-        "withdraw",
-        N_("Withdraw your organisation's signature"),
-        Audience.CONTACT,
-        arguments=N_("ID"),
-    ),
-    MenuEntry("subscribe", N_("Receive updates"), Audience.CONTACT),
-    MenuEntry("unsubscribe", N_("Stop receiving updates"), Audience.CONTACT),
-    MenuEntry(
-        "invite",
-        N_("Invite an organisation"),
-        Audience.ORGANISER,
-        arguments=N_("NAME OF THE ORGANISATION"),
-    ),
-    MenuEntry(
-        "newappeal",
-        N_("Draft a new appeal"),
-        Audience.ORGANISER,
-        arguments=N_("TITLE, then the text on the next lines"),
-        usage=N_("/newappeal TITLE, with the appeal's text on the following lines"),
-    ),
-    MenuEntry(
-        "edit",
-        N_("Change an appeal's text"),
-        Audience.ORGANISER,
-        arguments=N_("ID NEW TITLE, then the new text on the next lines"),
-        usage=N_("/edit ID NEW TITLE, with the appeal's new text on the following lines"),
-    ),
-    MenuEntry(
-        "translate",
-        N_("Add an appeal's wording in another language"),
-        Audience.ORGANISER,
-        arguments=N_("ID en|fr|uk|ru TITLE, then the text on the next lines"),
-        usage=N_(
-            "/translate ID en|fr|uk|ru TRANSLATED TITLE, with the translated text on the following lines"
-        ),
-    ),
-    MenuEntry(
-        "publish", N_("Open an appeal for signatures"), Audience.ORGANISER, arguments=N_("ID")
-    ),
-    MenuEntry("close", N_("Close an appeal"), Audience.ORGANISER, arguments=N_("ID")),
-    MenuEntry(
-        "export",
-        N_("The signature list and the letter"),
-        Audience.ORGANISER,
-        arguments=N_("ID [en|fr|uk|ru]"),
-        usage=N_("/export ID, or /export ID en|fr|uk|ru for the letter's language"),
-    ),
-    MenuEntry("orgs", N_("Member organisations and their contacts"), Audience.ORGANISER),
-    MenuEntry(
-        "revoke",
-        N_("Unlink a contact from its organisation"),
-        Audience.ORGANISER,
-        arguments=N_("USER_ID"),
-        usage=N_("/revoke USER_ID (the contact's Telegram id, as /orgs shows it)"),
-    ),
-    MenuEntry(
-        "promote", N_("Make someone an organiser"), Audience.ORGANISER, arguments=N_("USER_ID")
-    ),
-    MenuEntry(
-        "demote",
-        N_("Make an organiser an ordinary member again"),
-        Audience.ORGANISER,
-        arguments=N_("USER_ID"),
-    ),
-    MenuEntry(
-        "audit", N_("The latest recorded changes"), Audience.ORGANISER, arguments=N_("[APPEAL_ID]")
-    ),
-    MenuEntry(
-        "broadcast",
-        N_("Alert every member"),
-        Audience.ORGANISER,
-        arguments=N_("TEXT"),
-        usage=N_("/broadcast TEXT (it may span several lines)"),
-    ),
-    MenuEntry("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER),
-    MenuEntry(
-        "phase",
-        N_("Add or move a negotiation phase"),
-        Audience.ORGANISER,
-        arguments=N_("YYYY-MM-DD HH:MM NAME, or ID YYYY-MM-DD HH:MM"),
-        usage=N_(
-            "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00."
-        ),
-        example=N_("/phase {date} 09:00 Talks in Geneva"),
-    ),
-    MenuEntry(
-        "attach",
-        N_("Time an appeal to a phase"),
-        Audience.ORGANISER,
-        arguments=N_("APPEAL_ID PHASE_ID"),
-    ),
-    MenuEntry(
-        "deadline",
-        N_("Set an appeal's signing deadline"),
-        Audience.ORGANISER,
-        arguments=N_("APPEAL_ID YYYY-MM-DD HH:MM"),
-        example=N_("/deadline 1 {date} 18:00"),
-    ),
-    MenuEntry(
-        "remind",
-        N_("Remind the organisations that have not signed"),
-        Audience.ORGANISER,
-        arguments=N_("APPEAL_ID"),
-    ),
-    MenuEntry(
-        "delivery",
-        N_("How far a broadcast has gone"),
-        Audience.ORGANISER,
-        arguments=N_("BROADCAST_ID"),
-        usage=N_("/delivery BROADCAST_ID (the number /broadcast gave the broadcast)"),
-    ),
-    MenuEntry("mydata", N_("See what the bot stores about you"), Audience.EVERYONE),
-    MenuEntry("forget", N_("Erase what the bot stores about you"), Audience.EVERYONE),
-    MenuEntry(
-        "language",
-        N_("Change your language"),
-        Audience.EVERYONE,
-        arguments=N_("en|fr|uk|ru"),
-        usage=N_("/language en, fr, uk or ru"),
-    ),
-    MenuEntry(
-        "timezone",
-        N_("Show times in your time zone"),
-        Audience.EVERYONE,
-        arguments=N_("Area/City"),
-        usage=N_("/timezone Area/City, for example /timezone Europe/Kyiv"),
-    ),
-)
-ENTRIES = {entry.command: entry for entry in MENU}
+# Every command, in the order /help and the menu show them: by area, in the order
+# handlers.AREAS lists them (arrange), then in the order each area's module declares them.
+ENTRIES: dict[str, MenuEntry] = {}
+# The module that declared each command.
+_AREAS: dict[str, str] = {}
+
+
+def declare(entry: MenuEntry, area: str) -> None:
+    """Add a command to the menu; each is declared once, with its handler (handlers.framework)."""
+    assert entry.command not in ENTRIES, f"/{entry.command} is declared twice"
+    ENTRIES[entry.command] = entry
+    _AREAS[entry.command] = area
+
+
+def arrange(areas: list[str]) -> None:
+    """Put the commands in the order of their areas (module names); each must be one of them."""
+    unlisted = {name for name, area in _AREAS.items() if area not in areas}
+    assert not unlisted, f"declared outside handlers.AREAS: {sorted(unlisted)}"
+    ordered = sorted(ENTRIES.values(), key=lambda entry: areas.index(_AREAS[entry.command]))
+    ENTRIES.clear()
+    ENTRIES.update((entry.command, entry) for entry in ordered)
 
 
 def audience_of(caller: Caller) -> Audience:
@@ -241,7 +89,7 @@ def may_use(caller: Caller, command: str) -> bool:
 
 
 def entries_for(audience: Audience) -> list[MenuEntry]:
-    return [entry for entry in MENU if entry.audience & audience]
+    return [entry for entry in ENTRIES.values() if entry.audience & audience]
 
 
 def _bot_commands(texts: Texts, audience: Audience) -> list[BotCommand]:

@@ -5,12 +5,12 @@ import logging
 from markupsafe import Markup
 from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from foundation.i18n import LANGUAGE_NAMES, Texts
-from handlers.caller import PRIVATE_MESSAGES, Call, button, command, identify
 from handlers.context import CoalitionApplication
-from handlers.menu import show_menu
+from handlers.framework import Call, button, command, identify
+from handlers.menu import N_, Audience, show_menu
 from rendering.time_spans import shown
 from services import privacy
 from services.accounts import Caller
@@ -111,7 +111,7 @@ def render_stored(texts: Texts, stored: StoredData, zone: str) -> Markup:
     return Markup("\n").join(lines)
 
 
-@command("mydata")
+@command("mydata", N_("See what the bot stores about you"), Audience.EVERYONE)
 async def my_data(call: Call) -> None:
     """Show the caller everything the bot stores about them."""
     async with call.transaction() as session:
@@ -119,7 +119,7 @@ async def my_data(call: Call) -> None:
     await call.reply(render_stored(call.texts, stored, call.zone))
 
 
-@command("forget")
+@command("forget", N_("Erase what the bot stores about you"), Audience.EVERYONE)
 async def forget(call: Call) -> None:
     """Ask before erasing: it cannot be undone."""
     texts, caller = call.texts, call.caller
@@ -191,7 +191,5 @@ async def _reset_menu(call: Call, caller: Caller, texts: Texts) -> None:
 
 
 def register(app: CoalitionApplication) -> None:
-    app.add_handler(CommandHandler("mydata", my_data, filters=PRIVATE_MESSAGES))
-    app.add_handler(CommandHandler("forget", forget, filters=PRIVATE_MESSAGES))
     app.add_handler(CallbackQueryHandler(confirm, pattern=r"^forget-confirm$"))
     app.add_handler(CallbackQueryHandler(cancel, pattern=r"^forget-cancel$"))

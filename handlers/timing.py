@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from foundation.i18n import Texts
 from foundation.settings import zone
-from handlers.caller import BadInput, UsageError
+from handlers.framework import BadInput, UsageError
 
 # 2026-12-01 14:00 (or 14:00:30), optionally followed by an offset: +02:00, -0500, Z or UTC.
 _WHEN = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 from telegram.error import TelegramError
 
 from foundation.i18n import Texts
-from handlers.caller import Call, identify_account
+from handlers.framework import Call, identify_account
 from services import membership
 
 log = logging.getLogger(__name__)

@@ -21,15 +21,15 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, Phase
 from pydantic import SecretStr
 
-import handlers.caller
 import handlers.fallback
+import handlers.framework
 import handlers.refusals
 from bot.application import MENUS_KEY, build_application
 from bot.serving import serving
 from foundation.i18n import catalog_path, load_texts
 from foundation.settings import LANGUAGES, Settings
-from handlers.caller import BadInput
 from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
+from handlers.framework import BadInput
 from models import Database
 from stand.local_api import LocalBotApi, SentMessage
 from stand.sandbox.clock import MovableClock
@@ -176,7 +176,7 @@ def refusal_code() -> list[ModuleType | type]:
         found: list[type] = waiting.pop().__subclasses__()
         bad_inputs += found
         waiting += found
-    return [handlers.refusals, handlers.caller, handlers.fallback, *bad_inputs]
+    return [handlers.refusals, handlers.framework, handlers.fallback, *bad_inputs]
 
 
 def every_wording() -> list[Wording]:

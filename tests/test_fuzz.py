@@ -8,7 +8,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from handlers.caller import unknown_button
+from handlers.framework import unknown_button
 from handlers.menu import ENTRIES
 from handlers.refusals import word_refusal
 from handlers.timing import ImpossibleTime
@@ -241,7 +241,7 @@ def odd_updates(coalition: Coalition) -> dict[str, tuple[str, dict[str, object]]
 
 # What each odd update gets back: None for a deliberate silence.
 ODD_REPLIES: dict[str, str | None] = {
-    # Commands are taken from new messages only: an edit must not sign twice (handlers/caller.py).
+    # Commands are taken from new messages only: an edit must not sign twice (handlers/framework.py).
     "an edited command": None,
     "an edited text": None,
     "a sticker": "I only understand commands. /help lists yours.",

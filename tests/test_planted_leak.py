@@ -11,9 +11,9 @@ from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from handlers import caller
-from handlers.caller import Body, Call
+from handlers import framework
 from handlers.context import CoalitionApplication, Context
+from handlers.framework import Body, Call
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from models import Database
 from tests import test_authorization as matrix
@@ -79,9 +79,9 @@ class UnheardCall(Call):
 
 
 def plant_leak(monkeypatch: pytest.MonkeyPatch, call: type[Call] = Call) -> None:
-    """The fault: every command's frame (handlers.caller) refuses whom it must, then runs the
+    """The fault: every command's frame (handlers.framework) refuses whom it must, then runs the
     command for them anyway (as a `call`), as a forgotten `return` after the refusal would."""
-    answer = caller._answer
+    answer = framework._answer
 
     async def refused_then_run(
         update: Update,
@@ -94,13 +94,13 @@ def plant_leak(monkeypatch: pytest.MonkeyPatch, call: type[Call] = Call) -> None
         question: bool,
     ) -> None:
         await answer(update, context, where, name, arguments, body, entry, question)
-        who, texts = await caller.identify(update, context)
+        who, texts = await framework.identify(update, context)
         if not may_use(who, name):
             chat_id, message_id = where
             await body(call(update, context, chat_id, message_id, who, texts, arguments))
 
     # Looked up at each call by the frame's callbacks: the running bot takes it at once.
-    monkeypatch.setattr(caller, "_answer", refused_then_run)
+    monkeypatch.setattr(framework, "_answer", refused_then_run)
 
 
 @pytest.mark.parametrize(("row", "role"), REFUSED_AT_THE_DOOR)

@@ -1,14 +1,22 @@
 """Every refusal: a clear one-line reply once the bot has finished, and nothing else: no other
 message to anyone, nothing stored changes (tests.people.Someone.is_refused)."""
 
+import dataclasses
+import enum
+import itertools
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 
 from bot.application import OUTBOX_KEY
+from foundation.i18n import load_texts
+from foundation.settings import LANGUAGES
 from handlers.context import CoalitionApplication
+from handlers.refusals import word_refusal
 from models import Database
 from services.appeals import publish_appeal
+from services.errors import Refusal
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
 from tests.people import Someone, appeal_number, invite_code
@@ -189,3 +197,39 @@ async def test_a_closed_appeal_is_not_reopened(
     closed = "Appeal #1 is closed; a closed appeal stays closed."
     await organiser.is_refused("/publish 1", closed, app=running_bot, database=database)
     await organiser.is_refused("/close 1", closed, app=running_bot, database=database)
+
+
+def every_refusal() -> list[Refusal]:
+    """Each kind of refusal the services raise, once for each value of its enumerated and
+    yes-or-no fields (a wording may depend on them), other fields sample values."""
+    kinds: list[type[Refusal]] = []
+    waiting: list[type[Refusal]] = [Refusal]
+    while waiting:
+        found = waiting.pop().__subclasses__()
+        kinds += found
+        waiting += found
+    samples: dict[object, list[object]] = {int: [7], str: ["Memorial"], bool: [True, False]}
+    refusals: list[Refusal] = []
+    for kind in kinds:
+        choices = []
+        for field in dataclasses.fields(cast(Any, kind)):
+            values = samples.get(field.type) or list(cast(type[enum.Enum], field.type))
+            choices.append([(field.name, value) for value in values])
+        refusals += [kind(**dict(chosen)) for chosen in itertools.product(*choices)]
+    return refusals
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_refusal_the_services_raise_has_a_one_line_wording(language: str) -> None:
+    texts = load_texts()[language]
+    unworded = []
+    for refusal in every_refusal():
+        try:
+            wording = word_refusal(texts, refusal)
+        except TypeError:
+            unworded.append(repr(refusal))
+            continue
+        assert wording.strip(), repr(refusal)
+        assert "\n" not in wording, repr(refusal)
+    assert not unworded, f"no wording in handlers/refusals.py for {unworded}"
+    assert len(every_refusal()) > 30  # every kind was found

@@ -7,7 +7,7 @@ import pytest
 
 from foundation.i18n import Texts, load_texts
 from foundation.settings import Settings, SettingsError, load_settings, parse_duration
-from handlers.caller import UsageError
+from handlers.framework import UsageError
 from handlers.timing import ImpossibleTime, parse_when
 from rendering.time_spans import countdown, shown
 

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from foundation.i18n import Texts, load_texts
-from handlers.appeals import disclosure_words
-from handlers.menu import MENU
+from handlers.menu import ENTRIES
+from handlers.signatures import disclosure_words
 from models import Disclosure
 from tests.test_i18n import catalog, forms
 
@@ -112,7 +112,7 @@ def test_cosign_understands_english_and_every_languages_words() -> None:
 def test_the_cosign_usage_shows_the_readers_own_words(
     language: str, private: str, anonymous: str
 ) -> None:
-    [cosign] = [entry for entry in MENU if entry.command == "cosign"]
+    cosign = ENTRIES["cosign"]
     assert cosign.usage is not None
     assert cosign.arguments is not None
     for shown in (texts(language).plain(cosign.usage), texts(language).plain(cosign.arguments)):

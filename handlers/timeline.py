@@ -1,37 +1,57 @@
-"""The negotiation timeline: phases, deadlines, reminders, and the time zone people read in."""
+"""The negotiation timeline: phases, deadlines and reminders."""
 
 from datetime import timedelta
 
 from markupsafe import Markup
-from telegram.ext import CommandHandler
 
-from foundation.i18n import Texts
-from foundation.settings import zone
-from handlers.caller import PRIVATE_MESSAGES, BadInput, Call, UsageError, command
-from handlers.context import CoalitionApplication
+from handlers.framework import Call, UsageError, command
+from handlers.menu import N_, Audience
 from handlers.timing import parse_when
 from rendering.time_spans import closes, countdown, shown
-from services import accounts, phases, reminders
+from services import phases, reminders
 
 RECENT = timedelta(days=7)  # how long a started phase stays in /phases
 
 
-class UnknownZone(BadInput):
-    # IANA names are short: a longer one is echoed cut, not split over several messages.
-    SHOWN = 64
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name if len(name) <= self.SHOWN else name[: self.SHOWN - 1] + "…"
-
-    def word(self, texts: Texts) -> Markup:
-        return texts.t(
-            "There is no time zone {name}. Write it as Area/City, for example /timezone Europe/Kyiv.",
-            name=self.name,
+@command("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER)
+async def list_phases(call: Call) -> None:
+    """The upcoming and recent phases, with countdowns and their appeals."""
+    async with call.transaction() as session:
+        found = await phases.list_phases(session=session, now=call.now(), recent=RECENT)
+    texts = call.texts
+    if not found:
+        await call.reply(texts.t("No negotiation phase is planned."))
+        return
+    lines = [texts.t("<b>Negotiation timeline</b>")]
+    for summary in found:
+        lines.append(
+            texts.t(
+                "#{id} {name} — {when} ({countdown})",
+                id=summary.id,
+                name=summary.name,
+                when=shown(summary.starts_at, call.zone),
+                countdown=countdown(texts, summary.starts_at, call.now()),
+            )
         )
+        for appeal in summary.appeals:
+            line = texts.t("   • #{id} {title}", id=appeal.id, title=appeal.title)
+            if appeal.deadline_at is not None:
+                deadline = closes(texts, appeal.deadline_at, call.zone, call.now())
+                line = texts.t("{appeal}: {deadline}", appeal=line, deadline=deadline)
+            lines.append(line)
+    await call.reply(Markup("\n").join(lines))
 
 
-@command("phase")
+@command(
+    "phase",
+    N_("Add or move a negotiation phase"),
+    Audience.ORGANISER,
+    arguments=N_("YYYY-MM-DD HH:MM NAME, or ID YYYY-MM-DD HH:MM"),
+    usage=N_(
+        "/phase YYYY-MM-DD HH:MM NAME adds a phase; /phase ID YYYY-MM-DD HH:MM moves one. The time may end with an offset such as +02:00."
+    ),
+    example=N_("/phase {date} 09:00 Talks in Geneva"),
+)
 async def phase(call: Call) -> None:
     """Add a negotiation phase, or move one."""
     texts, reading_zone = call.texts, call.context.resources.settings.bot_timezone
@@ -80,36 +100,12 @@ async def phase(call: Call) -> None:
     await call.reply(reply)
 
 
-@command("phases")
-async def list_phases(call: Call) -> None:
-    """The upcoming and recent phases, with countdowns and their appeals."""
-    async with call.transaction() as session:
-        found = await phases.list_phases(session=session, now=call.now(), recent=RECENT)
-    texts = call.texts
-    if not found:
-        await call.reply(texts.t("No negotiation phase is planned."))
-        return
-    lines = [texts.t("<b>Negotiation timeline</b>")]
-    for summary in found:
-        lines.append(
-            texts.t(
-                "#{id} {name} — {when} ({countdown})",
-                id=summary.id,
-                name=summary.name,
-                when=shown(summary.starts_at, call.zone),
-                countdown=countdown(texts, summary.starts_at, call.now()),
-            )
-        )
-        for appeal in summary.appeals:
-            line = texts.t("   • #{id} {title}", id=appeal.id, title=appeal.title)
-            if appeal.deadline_at is not None:
-                deadline = closes(texts, appeal.deadline_at, call.zone, call.now())
-                line = texts.t("{appeal}: {deadline}", appeal=line, deadline=deadline)
-            lines.append(line)
-    await call.reply(Markup("\n").join(lines))
-
-
-@command("attach")
+@command(
+    "attach",
+    N_("Time an appeal to a phase"),
+    Audience.ORGANISER,
+    arguments=N_("APPEAL_ID PHASE_ID"),
+)
 async def attach(call: Call) -> None:
     """Time an appeal to a phase."""
     if len(call.args) != 2:
@@ -136,7 +132,13 @@ async def attach(call: Call) -> None:
     )
 
 
-@command("deadline")
+@command(
+    "deadline",
+    N_("Set an appeal's signing deadline"),
+    Audience.ORGANISER,
+    arguments=N_("APPEAL_ID YYYY-MM-DD HH:MM"),
+    example=N_("/deadline 1 {date} 18:00"),
+)
 async def deadline(call: Call) -> None:
     """Set the moment an appeal stops taking signatures and closes by itself."""
     appeal_id = call.number()
@@ -163,7 +165,12 @@ async def deadline(call: Call) -> None:
     )
 
 
-@command("remind")
+@command(
+    "remind",
+    N_("Remind the organisations that have not signed"),
+    Audience.ORGANISER,
+    arguments=N_("APPEAL_ID"),
+)
 async def remind(call: Call) -> None:
     """Nudge every organisation that has not signed, now."""
     appeal_id = call.sole_number()
@@ -180,41 +187,3 @@ async def remind(call: Call) -> None:
             id=appeal_id,
         )
     )
-
-
-@command("timezone")
-async def timezone(call: Call) -> None:
-    """Choose the time zone the bot shows times in."""
-    if len(call.args) != 1:
-        raise UsageError()
-    name = call.args[0]
-    try:
-        zone(name)
-    except ValueError:
-        raise UnknownZone(name) from None
-    async with call.transaction() as session:
-        await accounts.set_timezone(
-            session=session,
-            telegram_id=call.caller.telegram_id,
-            timezone=name,
-            language=call.caller.language,
-        )
-    await call.reply(
-        call.texts.t(
-            "Times are now shown in {zone}: it is {now} there.",
-            zone=name,
-            now=shown(call.now(), name),
-        )
-    )
-
-
-def register(app: CoalitionApplication) -> None:
-    for name, callback in (
-        ("phase", phase),
-        ("phases", list_phases),
-        ("attach", attach),
-        ("deadline", deadline),
-        ("remind", remind),
-        ("timezone", timezone),
-    ):
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))

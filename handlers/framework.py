@@ -1,4 +1,5 @@
-"""The frame around every command: who is calling, may they, and how a refusal is worded."""
+"""The command framework: each command declared once (`command`), and the frame around it: who
+is calling, may they, and how a refusal is worded."""
 
 import functools
 import logging
@@ -13,11 +14,11 @@ from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import filters
+from telegram.ext import CommandHandler, filters
 
 from foundation.i18n import Texts, pick_language
-from handlers.context import Context
-from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
+from handlers.context import CoalitionApplication, Context
+from handlers.menu import ENTRIES, Audience, MenuEntry, declare, may_use
 from handlers.refusals import word_refusal
 from rendering.pages import paginate
 from services import accounts, intake
@@ -156,6 +157,8 @@ class Call:
 
 Body = Callable[[Call], Awaitable[None]]
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+# Each declared command's handler, by name.
+_HANDLERS: dict[str, Callback] = {}
 
 
 async def identify(update: Update, context: Context) -> tuple[Caller, Texts]:
@@ -181,12 +184,24 @@ async def identify_account(
     return caller, resources.texts[caller.language]
 
 
-def command(name: str) -> Callable[[Body], Callback]:
-    """Wrap a command handler: identify the caller, check the menu's audience, word refusals
-    (its menu entry says how to use it)."""
-    entry = ENTRIES[name]
+def command(
+    name: str,
+    description: str,
+    audience: Audience,
+    *,
+    arguments: str | None = None,
+    usage: str | None = None,
+    example: str | None = None,
+) -> Callable[[Body], Callback]:
+    """Declare a command, once: its name, who may use it, how /help, the menu and the refusal
+    of bad arguments describe it (`N_` texts), and, decorated, its handler. The menus, /help
+    and the Application's handlers (`register_commands`) all derive from the declarations.
+    The frame identifies the caller, checks the audience and words refusals."""
+    entry = MenuEntry(name, description, audience, arguments, usage, example)
 
     def wrap(body: Body) -> Callback:
+        declare(entry, body.__module__)
+
         @functools.wraps(body)
         async def callback(update: Update, context: Context) -> None:
             message = update.effective_message
@@ -194,9 +209,16 @@ def command(name: str) -> Callable[[Body], Callback]:
             where = (message.chat.id, message.message_id)
             await _answer(update, context, where, name, context.args or [], body, entry, False)
 
+        _HANDLERS[name] = callback
         return callback
 
     return wrap
+
+
+def register_commands(app: CoalitionApplication) -> None:
+    """Every declared command, as a handler of the Application."""
+    for name, callback in _HANDLERS.items():
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGES))
 
 
 def button(name: str, *, question: bool = False) -> Callable[[Body], Callback]:
