@@ -85,7 +85,7 @@ class TimelineScheduler:
     async def _rearm(self) -> None:
         """One job per future moment in the tables; none for moments that no longer exist."""
         now = self.clock()
-        async with self.database.transaction() as session:
+        async with self.database.reading() as session:
             moments = await reminders.next_moments(session=session, now=now, offsets=self.offsets)
         # The bot's clock may run ahead of the machine's (the sandbox moves it): jobs run on
         # the machine's clock.

@@ -7,7 +7,9 @@ import logging
 import os
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 import httpx
 from telegram import LinkPreviewOptions
@@ -34,7 +36,7 @@ from handlers import (
     privacy,
     signatures,
 )
-from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from handlers.context import BotData, CoalitionApplication, Context, Resources
 from handlers.framework import register_commands
 from handlers.menu import ENTRIES, show_default_menu, show_every_menu_due
 from models import Database
@@ -48,14 +50,27 @@ log = logging.getLogger(__name__)
 # warns on every read until a program opts in; this one reads timedeltas.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-OUTBOX_KEY = "outbox"
-INTAKE_KEY = "intake"
-LEADERSHIP_KEY = "leadership"
-TIMELINE_KEY = "timeline"
-HEALTH_KEY = "health"  # only when METRICS_PORT is set
-MENUS_KEY = "menus"  # the start-up task that sets the menus due
 # Updates are handled concurrently so that one slow command never holds up another person's.
 CONCURRENT_UPDATES = 32
+
+
+@dataclass
+class Program(BotData):
+    """The bot_data of the bot as `coalition-bot run` serves it: the handlers' resources, and
+    the parts that run beside the handlers, set by build_application."""
+
+    outbox: OutboxWorker = field(init=False)
+    intake: Intake = field(init=False)
+    timeline: TimelineScheduler = field(init=False)
+    leadership: Leadership = field(init=False)
+    health: HealthServer | None = None  # only when METRICS_PORT is set
+    # The start-up task that sets the menus due.
+    menus: "asyncio.Task[None] | None" = None
+
+
+def program(app: CoalitionApplication) -> Program:
+    """The parts of a bot that build_application built."""
+    return cast(Program, app.bot_data)
 
 
 @functools.cache
@@ -99,7 +114,7 @@ def build_application(
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .context_types(ContextTypes(context=Context))
+        .context_types(ContextTypes(context=Context, bot_data=Program))
         .defaults(defaults)
         .request(_request(256))  # PTB's default pool size for replies
         .get_updates_request(_request(1))
@@ -145,7 +160,8 @@ def build_application(
         clock=clock,
         wake_outbox=worker.wake,
     )
-    app.bot_data[RESOURCES_KEY] = Resources(
+    parts = program(app)
+    parts.resources = Resources(
         settings=settings,
         database=database,
         texts=texts,
@@ -154,9 +170,7 @@ def build_application(
         metrics=metrics,
         clock=clock,
     )
-    app.bot_data[OUTBOX_KEY] = worker
-    app.bot_data[INTAKE_KEY] = intake
-    app.bot_data[TIMELINE_KEY] = timeline
+    parts.outbox, parts.intake, parts.timeline = worker, intake, timeline
 
     async def lead() -> None:
         async with database.transaction() as session:
@@ -168,9 +182,9 @@ def build_application(
         timeline.stop()
         await worker.stop()
 
-    app.bot_data[LEADERSHIP_KEY] = Leadership(database=database, lead=lead, step_down=step_down)
+    parts.leadership = Leadership(database=database, lead=lead, step_down=step_down)
     if settings.metrics_port is not None:
-        app.bot_data[HEALTH_KEY] = HealthServer(
+        parts.health = HealthServer(
             database=database,
             metrics=metrics,
             clock=clock,
@@ -199,10 +213,10 @@ def build_application(
 async def _open(app: CoalitionApplication) -> None:
     """Show everyone their command menu: strangers by default, and (in the background) each
     person whose menu does not match their role yet in their chat."""
-    resources: Resources = app.bot_data[RESOURCES_KEY]
-    settings = resources.settings
-    if HEALTH_KEY in app.bot_data:  # first: a port already taken stops the bot before it starts
-        await app.bot_data[HEALTH_KEY].start()
+    parts = program(app)
+    resources, settings = parts.resources, parts.resources.settings
+    if parts.health is not None:  # first: a port already taken stops the bot before it starts
+        await parts.health.start()
     await show_default_menu(app.bot, resources.texts, settings.default_language)
     menus = show_every_menu_due(
         app.bot,
@@ -211,25 +225,25 @@ async def _open(app: CoalitionApplication) -> None:
         organiser_ids=settings.organiser_ids,
         default_language=settings.default_language,
     )
-    app.bot_data[MENUS_KEY] = asyncio.create_task(menus, name="menus due")
+    parts.menus = asyncio.create_task(menus, name="menus due")
     # Started after the menus: what was queued before a restart goes out from here on, and
     # what fell due on the timeline while the bot was down is done now (on the leading
     # replica: see bot/leadership.py).
-    await app.bot_data[LEADERSHIP_KEY].start()
+    await parts.leadership.start()
     log.info("serving as @%s", app.bot.username)
 
 
 async def _stop_background(app: CoalitionApplication) -> None:
-    menus: asyncio.Task[None] | None = app.bot_data.get(MENUS_KEY)
-    if menus is not None:
-        menus.cancel()  # the menus not set yet are set at the next start
+    parts = program(app)
+    if parts.menus is not None:
+        parts.menus.cancel()  # the menus not set yet are set at the next start
         with contextlib.suppress(asyncio.CancelledError):
-            await menus
-    await app.bot_data[LEADERSHIP_KEY].stop()
+            await parts.menus
+    await parts.leadership.stop()
 
 
 async def _close(app: CoalitionApplication) -> None:
-    resources: Resources = app.bot_data[RESOURCES_KEY]
-    if HEALTH_KEY in app.bot_data:  # here, not in post_stop, which is skipped if start failed
-        await app.bot_data[HEALTH_KEY].stop()
-    await resources.database.dispose()
+    parts = program(app)
+    if parts.health is not None:  # here, not in post_stop, which is skipped if start failed
+        await parts.health.stop()
+    await parts.resources.database.dispose()

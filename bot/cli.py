@@ -118,7 +118,7 @@ def _run(settings: Settings, *, or_sandbox: bool) -> None:
 async def _export(settings: Settings, appeal_id: int, language: str, folder: Path) -> list[Path]:
     database = Database(settings.database_url)
     try:
-        async with database.transaction() as session:
+        async with database.reading() as session:
             found = await exports.signatories(
                 session=session, appeal_id=appeal_id, language=language
             )
@@ -134,7 +134,7 @@ async def _export(settings: Settings, appeal_id: int, language: str, folder: Pat
 async def _verify(settings: Settings) -> audit.VerifyResult:
     database = Database(settings.database_url)
     try:
-        async with database.transaction() as session:
+        async with database.reading() as session:
             return await audit.verify(session=session)
     finally:
         await database.dispose()

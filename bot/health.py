@@ -97,7 +97,7 @@ class HealthServer:
         """The backlog now, also set on the gauges; None if the database did not answer."""
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
-                async with self.database.transaction() as session:
+                async with self.database.reading() as session:
                     backlog = await outbox.backlog(session=session)
         except Exception as error:
             # Any failure to read means the same to a probe; the reason goes to the log only.

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from markupsafe import Markup
 from telegram import InlineKeyboardMarkup
@@ -27,6 +28,12 @@ from rendering.broadcasts import Pace, render_broadcast, render_progress, render
 from rendering.timeline import render_deadline_report, render_phase_start, render_reminder
 from services import accounts, broadcasts, outbox, progress
 from services.outbox import DueMessage
+from services.payloads import (
+    CountPayload,
+    PhaseStartPayload,
+    ReconfirmationPayload,
+    ReminderPayload,
+)
 from services.progress import Tally, Tracked
 
 log = logging.getLogger(__name__)
@@ -273,6 +280,8 @@ class OutboxWorker:
     def _render(self, message: DueMessage) -> tuple[Markup, InlineKeyboardMarkup | None]:
         texts = self.texts[message.language or self.default_language]
         zone_name = message.timezone or self.default_timezone
+        # What the service queued for this kind (services/payloads.py), as stored.
+        payload: Any = message.payload
         match message.kind:
             case OutboxKind.BROADCAST:
                 assert message.broadcast_text is not None
@@ -282,20 +291,17 @@ class OutboxWorker:
                 assert message.appeal_title is not None
                 return render_announcement(texts, message.appeal_id, message.appeal_title)
             case OutboxKind.REMINDER:
-                assert message.payload is not None
-                return render_reminder(texts, message.payload, zone_name, self.clock())
+                return render_reminder(
+                    texts, cast(ReminderPayload, payload), zone_name, self.clock()
+                )
             case OutboxKind.PHASE_START:
-                assert message.payload is not None
-                return render_phase_start(texts, message.payload), None
+                return render_phase_start(texts, cast(PhaseStartPayload, payload)), None
             case OutboxKind.DEADLINE_REPORT:
-                assert message.payload is not None
-                return render_deadline_report(texts, message.payload), None
+                return render_deadline_report(texts, cast(CountPayload, payload)), None
             case OutboxKind.APPEAL_CLOSED:
-                assert message.payload is not None
-                return render_closing(texts, message.payload), None
+                return render_closing(texts, cast(CountPayload, payload)), None
             case OutboxKind.RECONFIRM:
-                assert message.payload is not None
-                return render_reconfirmation(texts, message.payload)
+                return render_reconfirmation(texts, cast(ReconfirmationPayload, payload))
 
     async def _report_finished(self) -> None:
         """Tell each organiser, once, how their finished broadcast went."""

@@ -8,8 +8,8 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.application import INTAKE_KEY
-from bot.intake import Intake, Poller
+from bot.application import program
+from bot.intake import Poller
 from bot.webhook import Webhook, WebhookServer
 from handlers.context import CoalitionApplication
 
@@ -26,7 +26,7 @@ async def serving(
 ) -> AsyncIterator[CoalitionApplication]:
     """Start the Application as run_polling would, inside a running event loop (the sandbox
     and the tests share the loop with other servers), and stop it the same way."""
-    intake: Intake = app.bot_data[INTAKE_KEY]
+    intake = program(app).intake
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)

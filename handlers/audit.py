@@ -35,7 +35,7 @@ async def older(call: Call) -> None:
 
 async def _page(call: Call, *, appeal_id: int | None, offset: int) -> None:
     prefix = None if appeal_id is None else f"appeal:{appeal_id}"
-    async with call.transaction() as session:
+    async with call.reading() as session:
         # One more than a page: whether there are older entries to offer.
         lines = await audit.latest(
             session=session, limit=PAGE + 1, offset=offset, object_prefix=prefix

@@ -126,7 +126,7 @@ async def cancel(call: Call) -> None:
 async def delivery(call: Call) -> None:
     """Show how far a broadcast has gone."""
     broadcast_id = call.sole_number()
-    async with call.transaction() as session:
+    async with call.reading() as session:
         report = await broadcasts.delivery_report(session=session, broadcast_id=broadcast_id)
     await call.reply(render_report(call.texts, report))
 

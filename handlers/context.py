@@ -1,7 +1,8 @@
-"""What every handler can reach: the shared resources, through a typed callback context."""
+"""What every handler can reach: the shared resources, through a typed callback context and
+python-telegram-bot's bot_data."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -12,8 +13,6 @@ from foundation.metrics import Metrics
 from foundation.settings import Settings
 from models import Database
 from models.utc import utcnow
-
-RESOURCES_KEY = "resources"
 
 
 @dataclass
@@ -33,10 +32,25 @@ class Resources:
     clock: Callable[[], datetime] = utcnow
 
 
-class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):
+@dataclass
+class BotData:
+    """What the Application keeps for the whole process (its bot_data): the resources, set by
+    bot.application once they are open. The program keeps more there (bot.application.Program)."""
+
+    resources: Resources = field(init=False)
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     @property
     def resources(self) -> Resources:
-        return cast(Resources, self.bot_data[RESOURCES_KEY])
+        return self.bot_data.resources
 
 
+# Its bot_data is a BotData (a bot.application.Program), which python-telegram-bot's types
+# cannot say of a subclass: resources_of() reads it typed.
 CoalitionApplication = Application[Any, Context, Any, Any, Any, Any]
+
+
+def resources_of(app: CoalitionApplication) -> Resources:
+    """The resources of a built bot."""
+    return cast(BotData, app.bot_data).resources

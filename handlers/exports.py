@@ -26,7 +26,7 @@ async def export(call: Call) -> None:
     language = call.args[1].lower() if len(call.args) == 2 else call.caller.language
     if language not in LANGUAGES:
         raise UsageError()
-    async with call.transaction() as session:
+    async with call.reading() as session:
         found = await exports.signatories(session=session, appeal_id=appeal_id, language=language)
     resources = call.context.resources
     csv_name, letter_name = file_names(appeal_id, language)

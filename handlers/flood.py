@@ -8,7 +8,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from handlers.context import RESOURCES_KEY, CoalitionApplication, Context, Resources
+from handlers.context import CoalitionApplication, Context, resources_of
 from handlers.flood_control import FloodControl, Verdict
 from handlers.framework import identify
 
@@ -33,7 +33,7 @@ def sender(update: Update) -> int | None:
 
 
 def register(app: CoalitionApplication) -> None:
-    resources: Resources = app.bot_data[RESOURCES_KEY]
+    resources = resources_of(app)
     settings = resources.settings
     allowances = FloodControl(
         burst=settings.flood_burst, rate=settings.flood_rate, clock=resources.clock

@@ -18,7 +18,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 @command("orgs", N_("Member organisations and their contacts"), Audience.ORGANISER)
 async def organisations(call: Call) -> None:
     """Each organisation, its contacts, and how many open appeals it signed."""
-    async with call.transaction() as session:
+    async with call.reading() as session:
         found = await membership.organisations(session=session)
     texts = call.texts
     if not found:

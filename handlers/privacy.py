@@ -114,7 +114,7 @@ def render_stored(texts: Texts, stored: StoredData, zone: str) -> Markup:
 @command("mydata", N_("See what the bot stores about you"), Audience.EVERYONE)
 async def my_data(call: Call) -> None:
     """Show the caller everything the bot stores about them."""
-    async with call.transaction() as session:
+    async with call.reading() as session:
         stored = await privacy.what_is_stored(session=session, telegram_id=call.caller.telegram_id)
     await call.reply(render_stored(call.texts, stored, call.zone))
 

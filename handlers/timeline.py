@@ -16,7 +16,7 @@ RECENT = timedelta(days=7)  # how long a started phase stays in /phases
 @command("phases", N_("The negotiation timeline"), Audience.CONTACT | Audience.ORGANISER)
 async def list_phases(call: Call) -> None:
     """The upcoming and recent phases, with countdowns and their appeals."""
-    async with call.transaction() as session:
+    async with call.reading() as session:
         found = await phases.list_phases(session=session, now=call.now(), recent=RECENT)
     texts = call.texts
     if not found:

@@ -1,12 +1,11 @@
 """What subscribed members receive about an appeal: its announcement with a Co-sign button, the
 request to re-confirm a signature after an edit, the news that it closed."""
 
-from typing import Any
-
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from foundation.i18n import Texts
+from services.payloads import CountPayload, ReconfirmationPayload
 
 
 def render_announcement(
@@ -23,7 +22,7 @@ def render_announcement(
     return text, InlineKeyboardMarkup([[cosign]])
 
 
-def render_closing(texts: Texts, payload: dict[str, Any]) -> Markup:
+def render_closing(texts: Texts, payload: CountPayload) -> Markup:
     """What every subscribed member receives when an appeal closes, signer or not."""
     return texts.tn(
         "🔒 Appeal #{id} “{title}” is closed: {n} organisation signed it.",
@@ -35,7 +34,7 @@ def render_closing(texts: Texts, payload: dict[str, Any]) -> Markup:
 
 
 def render_reconfirmation(
-    texts: Texts, payload: dict[str, Any]
+    texts: Texts, payload: ReconfirmationPayload
 ) -> tuple[Markup, InlineKeyboardMarkup]:
     """What the contacts of an organisation that signed an earlier text receive."""
     appeal_id, version = int(payload["appeal_id"]), int(payload["version"])

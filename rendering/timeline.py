@@ -2,17 +2,17 @@
 deadline's report to organisers."""
 
 from datetime import datetime
-from typing import Any
 
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from foundation.i18n import Texts
 from rendering.time_spans import countdown, shown
+from services.payloads import CountPayload, DueItem, PhaseStartPayload, ReminderPayload
 
 
 def render_reminder(
-    texts: Texts, payload: dict[str, Any], zone_name: str, now: datetime
+    texts: Texts, payload: ReminderPayload, zone_name: str, now: datetime
 ) -> tuple[Markup, InlineKeyboardMarkup]:
     """A reminder as its recipient sees it: what starts now and what is coming (phase starts,
     deadlines), then what the organisation has not signed, with a Co-sign button per appeal."""
@@ -64,21 +64,22 @@ def render_reminder(
     return Markup("\n").join(lines), InlineKeyboardMarkup(buttons)
 
 
-def _as_due(payload: dict[str, Any]) -> list[dict[str, Any]]:
+def _as_due(payload: ReminderPayload) -> list[DueItem]:
     """A reminder queued by a release before reminders were merged: one occasion, or none."""
-    if payload["occasion"] == "phase":
-        return [{"occasion": "phase", "at": payload["at"], "phase": payload["phase"]}]
-    if payload["occasion"] == "deadline":
-        appeal_id = payload["appeals"][0][0]
-        return [{"occasion": "deadline", "at": payload["at"], "appeal_id": appeal_id}]
+    occasion = payload.get("occasion")
+    if occasion == "phase":
+        return [DueItem(occasion="phase", at=payload["at"], phase=str(payload["phase"]))]
+    if occasion == "deadline":
+        appeal_id = int(payload["appeals"][0][0])
+        return [DueItem(occasion="deadline", at=payload["at"], appeal_id=appeal_id)]
     return []
 
 
-def render_phase_start(texts: Texts, payload: dict[str, Any]) -> Markup:
+def render_phase_start(texts: Texts, payload: PhaseStartPayload | DueItem) -> Markup:
     return texts.t("🔔 <b>{phase}</b> starts now.", phase=payload["phase"])
 
 
-def render_deadline_report(texts: Texts, payload: dict[str, Any]) -> Markup:
+def render_deadline_report(texts: Texts, payload: CountPayload) -> Markup:
     return texts.tn(
         "Appeal #{id} “{title}” reached its deadline and is closed with {n} signature.",
         "Appeal #{id} “{title}” reached its deadline and is closed with {n} signatures.",

@@ -28,6 +28,7 @@ from services.errors import (
     AppealTextMissing,
     AppealTitleInvalid,
 )
+from services.payloads import CountPayload, ReconfirmationPayload
 from services.progress import BulkSend
 
 # How find_appeal holds the appeal's row until commit.
@@ -139,7 +140,6 @@ async def edit_appeal(
                 .order_by(col(Organisation.id))
             )
         ).all()
-        payload = {"appeal_id": appeal_id, "version": appeal.version, "title": title}
         for organisation_id, name in behind:
             # No appeal_id on the row: a second edit asks the same contacts again, and the
             # outbox allows one row per kind, appeal and recipient.
@@ -147,7 +147,9 @@ async def edit_appeal(
                 session=session,
                 kind=OutboxKind.RECONFIRM,
                 organisation_id=organisation_id,
-                payload={**payload, "organisation": name},
+                payload=ReconfirmationPayload(
+                    appeal_id=appeal_id, version=appeal.version, title=title, organisation=name
+                ),
                 now=now,
             )
         reconfirm = len(behind)
@@ -268,7 +270,7 @@ async def tell_members_closed(
         session=session,
         kind=OutboxKind.APPEAL_CLOSED,
         appeal_id=appeal_id,
-        payload={"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures},
+        payload=CountPayload(appeal_id=appeal_id, title=appeal.title, signatures=signatures),
         now=now,
     )
 

@@ -12,6 +12,7 @@ from models import Appeal, AppealState, OutboxKind
 from models.database import stored_id
 from services import audit, membership, outbox
 from services.appeals import count_signatures, tell_members_closed
+from services.payloads import CountPayload
 
 
 async def close_at_deadlines(
@@ -33,7 +34,7 @@ async def close_at_deadlines(
             continue
         signatures = await count_signatures(session=session, appeal=appeal)
         await tell_members_closed(session=session, appeal=appeal, signatures=signatures, now=now)
-        payload = {"appeal_id": appeal_id, "title": appeal.title, "signatures": signatures}
+        payload = CountPayload(appeal_id=appeal_id, title=appeal.title, signatures=signatures)
         recipients = await membership.organisers(session=session, configured=organiser_ids)
         await outbox.enqueue_to(
             session=session,

@@ -28,6 +28,7 @@ from models import (
 )
 from models.database import stored_id
 from models.utc import UTCDateTime
+from services.payloads import Payload
 
 ERROR_MAX = 200
 # How long a claimed row stays another sender's; only a sender cut off from the database
@@ -44,7 +45,7 @@ async def enqueue(
     appeal_id: int | None = None,
     organisation_id: int | None = None,
     except_organisations: frozenset[int] = frozenset(),
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
 ) -> int:
     """One row per subscribed contact (of one organisation, if given; none of those
     excepted), in the caller's transaction; returns how many."""
@@ -74,7 +75,7 @@ async def enqueue_to(
     session: AsyncSession,
     kind: OutboxKind,
     recipients: frozenset[int],
-    payload: dict[str, Any],
+    payload: Payload,
     now: datetime,
 ) -> None:
     """One row for each of these people (organisers, say), whether or not they subscribed."""
@@ -86,7 +87,7 @@ async def enqueue_to(
                 chat_id=telegram_id,
                 not_before=now,
                 created_at=now,
-                payload=payload,
+                payload=dict(payload),
             )
         )
 

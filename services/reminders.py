@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +30,7 @@ from services import audit, outbox
 from services.appeals import find_appeal
 from services.deadlines import close_at_deadlines, open_appeals
 from services.errors import AppealNotOpen
+from services.payloads import DueItem, PhaseStartPayload, ReminderPayload
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ async def fire_due(
     reminded = await _remind(session, due, starting, now, fired)
     for phase in starting:
         # Organisations reminded in this look read "starts now" in their reminder.
-        payload = {"phase": phase.name, "at": phase.starts_at.isoformat()}
+        payload = PhaseStartPayload(phase=phase.name, at=phase.starts_at.isoformat())
         await outbox.enqueue(
             session=session,
             kind=OutboxKind.PHASE_START,
@@ -124,11 +124,11 @@ async def remind_now(*, session: AsyncSession, appeal_id: int, actor_id: int, no
         raise AppealNotOpen(appeal_id=appeal_id, state=appeal.state)
     reminded = 0
     for organisation_id, (name, unsigned) in (await _unsigned(session, [appeal])).items():
-        payload = {
-            "organisation": name,
-            "due": [],  # nothing is coming: the organisers ask
-            "appeals": [[stored_id(appeal.id), appeal.title] for appeal in unsigned],
-        }
+        payload = ReminderPayload(
+            organisation=name,
+            due=[],  # nothing is coming: the organisers ask
+            appeals=[[stored_id(appeal.id), appeal.title] for appeal in unsigned],
+        )
         await _queue(session, organisation_id, payload, now)
         reminded += 1
     await audit.record(
@@ -195,12 +195,12 @@ class _Due:
             recorded_at=now,
         )
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> DueItem:
         """What the recipient is told is coming."""
         if isinstance(self.subject, Phase):
-            return {"occasion": "phase", "at": self.target.isoformat(), "phase": self.subject.name}
+            return DueItem(occasion="phase", at=self.target.isoformat(), phase=self.subject.name)
         appeal_id = stored_id(self.subject.id)
-        return {"occasion": "deadline", "at": self.target.isoformat(), "appeal_id": appeal_id}
+        return DueItem(occasion="deadline", at=self.target.isoformat(), appeal_id=appeal_id)
 
 
 async def _due_before(
@@ -330,7 +330,7 @@ async def _unsigned(
 
 
 async def _queue(
-    session: AsyncSession, organisation_id: int, payload: dict[str, Any], now: datetime
+    session: AsyncSession, organisation_id: int, payload: ReminderPayload, now: datetime
 ) -> None:
     await outbox.enqueue(
         session=session,
@@ -351,7 +351,7 @@ async def _record(session: AsyncSession, ledger: Reminder) -> bool:
     return True
 
 
-def _payload(organisation_id: int, sending: list[_Due], starting: list[Phase]) -> dict[str, Any]:
+def _payload(organisation_id: int, sending: list[_Due], starting: list[Phase]) -> ReminderPayload:
     """Fixed when queued; the worker renders it in each recipient's language and zone."""
     name = sending[0].unsigned[organisation_id][0]
     appeals = {
@@ -363,9 +363,9 @@ def _payload(organisation_id: int, sending: list[_Due], starting: list[Phase]) -
     # due together after downtime say the same thing once.
     ordered = sorted(sending, key=lambda r: (r.target, r.occasion is Occasion.DEADLINE))
     items = [reminder.item() for reminder in ordered]
-    started = [{"occasion": "start", "phase": phase.name} for phase in starting]
-    return {
-        "organisation": name,
-        "due": started + [item for i, item in enumerate(items) if item not in items[:i]],
-        "appeals": [[appeal_id, title] for appeal_id, title in sorted(appeals.items())],
-    }
+    started = [DueItem(occasion="start", phase=phase.name) for phase in starting]
+    return ReminderPayload(
+        organisation=name,
+        due=started + [item for i, item in enumerate(items) if item not in items[:i]],
+        appeals=[[appeal_id, title] for appeal_id, title in sorted(appeals.items())],
+    )

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot import migrate
-from bot.application import MENUS_KEY, build_application
+from bot.application import build_application
 from bot.serving import serving
 from foundation.settings import Settings
-from handlers.context import RESOURCES_KEY, CoalitionApplication
+from handlers.context import CoalitionApplication, resources_of
 from models import Database
 from stand.local_api import LocalBotApi, Person
 from stand.sandbox.clock import MovableClock
@@ -42,6 +42,7 @@ from tests.stories import (
     coalition_of_three,
     draft,
     member,
+    menus_shown,
     open_appeal,
     outbox_settled,
 )
@@ -191,7 +192,7 @@ async def running_bot(
     """The Application `coalition-bot run` serves, started and stopped as it does it."""
     async with serving(build_application(settings, clock=clock)) as app:
         # Tests begin once the menus due at start-up are set: they write to the database.
-        await app.bot_data[MENUS_KEY]
+        await menus_shown(app)
         yield app
 
 
@@ -229,7 +230,7 @@ async def fuzz_stand(
         finally:
             await database.dispose()  # a database being copied must have no connection
         async with serving_coalition(api, people, url) as served:
-            served.bot.bot_data[RESOURCES_KEY].wake_outbox()
+            resources_of(served.bot).wake_outbox()
             await outbox_settled(served.database)
         yield Stand(api, people, url, database_copies)
 

@@ -24,11 +24,11 @@ from pydantic import SecretStr
 import handlers.fallback
 import handlers.framework
 import handlers.refusals
-from bot.application import MENUS_KEY, build_application
+from bot.application import build_application
 from bot.serving import serving
 from foundation.i18n import catalog_path, load_texts
 from foundation.settings import LANGUAGES, Settings
-from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
+from handlers.context import CoalitionApplication, Resources, resources_of
 from handlers.framework import BadInput
 from models import Database
 from stand.local_api import LocalBotApi, SentMessage
@@ -36,7 +36,7 @@ from stand.sandbox.clock import MovableClock
 from tests.databases import DatabaseCopies
 from tests.people import Someone
 from tests.processes import wait_until
-from tests.stories import outbox_settled, snapshot
+from tests.stories import menus_shown, outbox_settled, snapshot
 
 # --- How many examples ----------------------------------------------------------------------
 
@@ -265,8 +265,8 @@ async def serving_coalition(
     organiser = people["organiser"].user_id
     app = build_application(settings_for(api, database_url, organiser), clock=MovableClock())
     async with serving(app) as bot:
-        await bot.bot_data[MENUS_KEY]
-        database = bot.bot_data[RESOURCES_KEY].database
+        await menus_shown(bot)
+        database = resources_of(bot).database
         rows = await snapshot(database)
         yield Coalition(api, bot, database, people, rows, len(api.refused))
 
@@ -285,7 +285,7 @@ async def fresh_coalition(stand: Stand) -> AsyncIterator[Coalition]:
 
 def handled(bot: CoalitionApplication) -> float:
     """How many updates the bot has finished handling, replies and error handler included."""
-    resources: Resources = bot.bot_data[RESOURCES_KEY]
+    resources: Resources = resources_of(bot)
     counted = resources.metrics.updates.collect()
     return sum(s.value for m in counted for s in m.samples if s.name.endswith("_total"))
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 
+from bot.application import program
 from handlers.context import CoalitionApplication
 from models import (
     Account,
@@ -237,6 +238,13 @@ async def broadcast_queued_to(
         )
         await queue_broadcast(session=session, broadcast_id=preview.broadcast_id, now=utcnow())
     return ids
+
+
+async def menus_shown(app: CoalitionApplication) -> None:
+    """Wait until the bot has set the menus it sets in the background at start-up."""
+    menus = program(app).menus
+    assert menus is not None, "the bot has not started"
+    await menus
 
 
 async def handled(app: CoalitionApplication, database: Database) -> None:

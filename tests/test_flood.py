@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 from telegram import Update
 
-from bot.application import INTAKE_KEY
+from bot.application import program
 from bot.intake import SettlingProcessor
 from foundation.settings import Settings, SettingsError, load_settings
 from handlers.context import CoalitionApplication
@@ -90,7 +90,7 @@ class FinishedUpdates:
         """Wait until the bot is done with these updates and has written that each is handled
         (answered or skipped), which a skipped one is only a moment later (Intake.settle)."""
         await self._until(lambda: self.ids.issuperset(update_ids))
-        await self.app.bot_data[INTAKE_KEY].flush()
+        await program(self.app).intake.flush()
 
     async def number(self, count: int) -> None:
         """Wait until the bot is done with `count` updates."""

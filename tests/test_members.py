@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from bench.coalition import members, open_appeals, signed
-from bot.application import MENUS_KEY, build_application
+from bot.application import build_application
 from bot.serving import serving
 from foundation.settings import Settings
 from handlers.context import CoalitionApplication
@@ -19,7 +19,7 @@ from stand.local_api.html import TEXT_LIMIT, utf16_length
 from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID, sample
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import stored
+from tests.stories import menus_shown, stored
 
 
 async def contact_of(
@@ -315,7 +315,7 @@ async def test_menus_match_roles_however_they_were_got_and_are_set_once(
         return sum(1 for method, _ in api.calls if method == "setMyCommands")
 
     async with serving(build_application(settings, clock=clock)) as app:
-        await app.bot_data[MENUS_KEY]  # set in the background at start-up
+        await menus_shown(app)  # set in the background at start-up
 
     assert {"appeals", "cosign", "status", "phases"} <= set(menu(member.contact_id))
     assert {"join", "request", "invite"}.isdisjoint(menu(member.contact_id))
@@ -328,7 +328,7 @@ async def test_menus_match_roles_however_they_were_got_and_are_set_once(
     # A restart sets only what changed since: here, nobody's role.
     before = menus_set()
     async with serving(build_application(settings, clock=clock)) as app:
-        await app.bot_data[MENUS_KEY]
+        await menus_shown(app)
     after = menus_set()
     default_menus = 5  # strangers' default menu, in each language and none
     assert after - before == default_menus + 1  # and the organiser's, who has no account

@@ -8,6 +8,7 @@ import pytest
 from foundation.i18n import load_texts
 from models import Database, OutboxKind
 from rendering.timeline import render_reminder
+from services.payloads import ReminderPayload
 from services.reminders import Fired, early_by
 from tests.stories import ALES, IRINA, MARTA, NOW, TITLE
 from tests.test_reminders import (
@@ -158,7 +159,7 @@ async def test_closing_by_hand_tells_every_subscribed_contact_the_count(database
     assert await fire(database, DEADLINE) == Fired()
 
 
-MERGED = {
+MERGED: ReminderPayload = {
     "organisation": "Общество «Память и право»",
     "due": [
         {"occasion": "phase", "at": "2027-02-10T09:00:00+00:00", "phase": "Geneva round"},
@@ -213,7 +214,7 @@ def test_one_message_names_everything_due_in_each_language(language: str, expect
 
 
 def test_a_reminder_queued_before_the_upgrade_still_reads_as_it_did() -> None:
-    earlier = {
+    earlier: ReminderPayload = {
         "occasion": "deadline",
         "organisation": "Memorial",
         "at": "2027-02-10T09:30:00+00:00",

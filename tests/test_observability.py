@@ -11,12 +11,12 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.application import HEALTH_KEY
+from bot.application import program
 from bot.health import HealthServer
 from bot.logs import REDACTED, JsonFormatter
 from foundation.metrics import Metrics
 from foundation.settings import Settings, SettingsError, load_settings
-from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
+from handlers.context import CoalitionApplication, Resources, resources_of
 from models import Database, OutboxKind
 from services import outbox
 from stand.local_api import LocalBotApi
@@ -38,7 +38,8 @@ def settings(settings: Settings) -> Settings:
 
 
 def url_of(app: CoalitionApplication) -> str:
-    health: HealthServer = app.bot_data[HEALTH_KEY]
+    health = program(app).health
+    assert health is not None, "METRICS_PORT was not set"
     return f"http://{health.host}:{health.port}"
 
 
@@ -182,7 +183,7 @@ async def test_metrics_count_what_the_outbox_sent_throttled_blocked_and_failed(
     await organiser.press_and_read_edit(organiser.inbox()[-1], "Send")
     report = await organiser.sees_it_end(await organiser.next_message(), "Broadcast #1 is done.")
     assert report == "Broadcast #1 is done.\nDelivered: 11\nBlocked the bot: 1\nFailed: 0"
-    resources: Resources = running_bot.bot_data[RESOURCES_KEY]
+    resources: Resources = resources_of(running_bot)
     await queue_for(database, {UNKNOWN_CHAT}, resources.clock())
     resources.wake_outbox()
     await outbox_settled(database)
@@ -201,7 +202,7 @@ async def test_metrics_count_what_the_outbox_sent_throttled_blocked_and_failed(
 async def test_metrics_are_in_the_prometheus_text_format(
     running_bot: CoalitionApplication,
 ) -> None:
-    running_bot.bot_data[RESOURCES_KEY].metrics.observe_update("help", 0.25)
+    resources_of(running_bot).metrics.observe_update("help", 0.25)
     async with (
         aiohttp.ClientSession() as client,
         client.get(f"{url_of(running_bot)}/metrics") as response,

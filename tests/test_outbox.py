@@ -35,6 +35,7 @@ from services.errors import (
     BroadcastTextInvalid,
 )
 from services.outbox import ERROR_MAX, DueMessage
+from services.payloads import CountPayload
 from services.translations import translate
 from tests.stories import (
     ALES,
@@ -460,7 +461,7 @@ async def test_appeals_named_in_a_notice_are_titled_in_the_recipients_language(
             session=session, appeal_id=appeal_id, language="fr", title=TITLE_FR,
             text="Excellences,", organiser_id=ORGANISER, now=NOW,
         )  # fmt: skip
-        report = {"appeal_id": appeal_id, "title": TITLE, "signatures": 0}
+        report = CountPayload(appeal_id=appeal_id, title=TITLE, signatures=0)
         await outbox.enqueue_to(
             session=session, kind=OutboxKind.DEADLINE_REPORT, payload=report, now=NOW,
             recipients=frozenset({IRINA, OLEG, ORGANISER}),  # the organiser has no account

@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from prometheus_client import Counter
 from sqlmodel import SQLModel, select
 
-from bot.application import MENUS_KEY, build_application
+from bot.application import build_application
 from bot.serving import serving
-from handlers.context import RESOURCES_KEY, CoalitionApplication, Resources
+from handlers.context import CoalitionApplication, resources_of
 from models import AppealState, Database, Delivery, Disclosure, OutboxMessage
 from models.appeal import TITLE_MAX
 from stand.local_api import LocalBotApi, SentMessage
@@ -31,7 +31,14 @@ from tests.databases import DatabaseCopies
 from tests.fuzzing import examples, settings_for
 from tests.people import REPLY_TIMEOUT, Someone
 from tests.processes import wait_until
-from tests.stories import CONTACTS, ORGANISER, STRANGER, CoalitionTemplate, outbox_settled
+from tests.stories import (
+    CONTACTS,
+    ORGANISER,
+    STRANGER,
+    CoalitionTemplate,
+    menus_shown,
+    outbox_settled,
+)
 from tests.stories import snapshot as snapshot_of_every_table
 
 NAMES = {ORGANISER: "Olena", 2001: "Irina", 2002: "Oleg", 2003: "Ales", 2004: "Marta"}
@@ -180,7 +187,7 @@ class Conversation:
 
     async def begin(self, app: CoalitionApplication) -> None:
         self.app = app
-        await app.bot_data[MENUS_KEY]  # the menus due at start-up, which it records
+        await menus_shown(app)  # the menus due at start-up, which it records
         self.stored = await state(self.database)
         async with self.database.transaction() as session:
             self.announced = set((await session.exec(select(OutboxMessage.id))).all())
@@ -247,7 +254,7 @@ async def exchange(
     """Each sender sends `text` at the same moment; once the bot has handled them all, the
     messages it sent each meanwhile that answer them (announcements and requests to re-confirm,
     which may arrive too, carry buttons; the news that an appeal closed starts with 🔒)."""
-    metrics = cast(Resources, app.bot_data[RESOURCES_KEY]).metrics
+    metrics = resources_of(app).metrics
     done = handled(metrics.updates)
     seen = {sender.user_id: len(sender.inbox()) for sender in senders}
     for sender in senders:

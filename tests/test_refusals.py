@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.application import OUTBOX_KEY
+from bot.application import program
 from foundation.i18n import load_texts
 from foundation.settings import LANGUAGES
 from handlers.context import CoalitionApplication
@@ -40,7 +40,7 @@ async def coalition(
     # or more later (bot/outbox.py), and would change a chat and a row while a refusal runs.
     async with database.transaction() as session:
         await publish_appeal(session=session, appeal_id=opened, now=clock(), actor_id=ORGANISER)
-    running_bot.bot_data[OUTBOX_KEY].wake()
+    program(running_bot).outbox.wake()
     assert (await contact.next_message()).text.startswith(f"New appeal #{opened}")
     await outbox_settled(database)
     draft = appeal_number(await organiser.says("/newappeal Still a draft\nText."))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot.application import TIMELINE_KEY, build_application
+from bot.application import build_application, program
 from bot.serving import serving
 from foundation.settings import Settings
 from handlers.context import CoalitionApplication
@@ -210,7 +210,7 @@ async def time_comes(bot: CoalitionApplication, clock: MovableClock, moment: dat
     """Move the bot's clock to `moment` and have it look at the timeline, as the sandbox's
     clock buttons do (its scheduler wakes on the machine's clock)."""
     clock.advance(moment - clock())
-    await bot.bot_data[TIMELINE_KEY].tick()
+    await program(bot).timeline.tick()
 
 
 # The real process's scheduler: the reminder is due this long before the phase, which starts

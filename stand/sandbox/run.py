@@ -13,12 +13,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot import migrate
-from bot.application import TIMELINE_KEY, build_application
+from bot.application import build_application, program
 from bot.logs import configure_logging
 from bot.serving import serving
 from foundation.i18n import load_texts, pick_language
 from foundation.settings import Settings, SettingsError
-from handlers.context import RESOURCES_KEY, Resources
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
 from stand.sandbox.coalition import MEMBERS, ORGANISER, gather
@@ -64,7 +63,7 @@ async def _serve(settings: Settings, port: int, database_url: str) -> None:
             }
         )
         app = build_application(sandbox_settings, clock=clock)
-        resources: Resources = app.bot_data[RESOURCES_KEY]
+        resources = program(app).resources
         await gather(
             database=resources.database,
             now=clock(),
@@ -76,7 +75,7 @@ async def _serve(settings: Settings, port: int, database_url: str) -> None:
                 default_language=sandbox_settings.default_language,
                 organiser_ids=sandbox_settings.organiser_ids,
                 offsets=sandbox_settings.reminder_offsets,
-                timeline_changed=app.bot_data[TIMELINE_KEY].tick,
+                timeline_changed=program(app).timeline.tick,
             )
             # Before the banner: the page, opened after it, shows the welcome at once.
             language = pick_language(ORGANISER.language, sandbox_settings.default_language)
