@@ -39,7 +39,7 @@ def _column(model: type[SQLModel], name: str) -> Column[Any]:
 
 
 # Every column that holds a person's Telegram id, in one of two lists. A new such column must
-# be added to one of them: tests/test_privacy.py fails for any BigInteger column left out.
+# be added to one of them: tests/chat/test_privacy.py fails for any BigInteger column left out.
 
 # Rows that are the person, or a message to them: deleted (a contact before its account).
 ERASED_ROWS: tuple[Column[Any], ...] = (

@@ -1,5 +1,5 @@
 """Who may do what: for every command, what each kind of person in the arranged coalition of
-tests/test_authorization.py gets from it: its answer, or the one line that refuses it."""
+tests/chat/test_authorization.py gets from it: its answer, or the one line that refuses it."""
 
 from dataclasses import dataclass
 from datetime import timedelta

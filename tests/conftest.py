@@ -159,8 +159,8 @@ def clock() -> MovableClock:
 # The people of the test stories are scripts that type faster than anyone, and flood control
 # (handlers/flood_control.py) would hold them back, as would the one answer a second to a chat that the bot
 # keeps to (bot/budget.py): every Settings a test builds gets an allowance no story reaches,
-# unless it says otherwise. tests/test_flood.py checks flood control with its own, and
-# tests/test_sending_budget.py the budget with Telegram's.
+# unless it says otherwise. tests/chat/test_flood.py checks flood control with its own, and
+# tests/chat/test_sending_budget.py the budget with Telegram's.
 SCRIPTED_ALLOWANCE = "1000000"
 
 
@@ -205,7 +205,7 @@ def sample(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-# The coalition the fuzzers (tests/test_fuzz*.py) send their updates to.
+# The coalition the fuzzers (tests/chat/test_fuzz*.py) send their updates to.
 FUZZ_CONTACT, FUZZ_STRANGER = 2001, 3001
 
 

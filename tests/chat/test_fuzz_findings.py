@@ -1,4 +1,4 @@
-"""What fuzzing the commands and buttons found (tests/test_fuzz.py), each as the story of the
+"""What fuzzing the commands and buttons found (tests/chat/test_fuzz.py), each as the story of the
 person who would have met it."""
 
 from models import Appeal, Broadcast, Database, Organisation, Phase

@@ -312,7 +312,7 @@ async def test_a_message_to_a_chat_on_its_way_longer_than_a_second_holds_the_nex
     time: FakeTime,
 ) -> None:
     # No burst in the chat: Telegram's one message a second, strictly. (Found by
-    # tests/test_sending_budget.py measuring the sends on a busy machine.)
+    # tests/chat/test_sending_budget.py measuring the sends on a busy machine.)
     budget = TelegramBudget(
         overall_rate=30, bulk_rate=25, chat_burst=1, clock=time, sleep=time.sleep
     )

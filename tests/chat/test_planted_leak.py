@@ -16,10 +16,10 @@ from handlers.context import CoalitionApplication, Context
 from handlers.framework import Body, Call
 from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from models import Database
-from tests import test_authorization as matrix
 from tests.authorization_matrix import MATRIX, ROLES, Allowed, Refused, Row
+from tests.chat import test_authorization as matrix
+from tests.chat.test_authorization import Coalition, check_cell
 from tests.people import Someone
-from tests.test_authorization import Coalition, check_cell
 
 # The matrix's own stand, for the same cells: its coalition, a copy of it per cell, its people.
 coalition = matrix.coalition

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import SERVER
 from tests.databases import ON_POSTGRES, PREFIX
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs the server of TEST_DATABASE=postgresql")
@@ -37,7 +37,7 @@ def test_without_a_server_the_postgresql_half_fails_unless_told_to_skip(
 ) -> None:
     nobody = "postgresql://postgres@127.0.0.1:1/postgres"  # a port where no server listens
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_i18n.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/units/test_i18n.py"],
         env={**os.environ, "TEST_DATABASE": "postgresql", "TEST_POSTGRES_URL": nobody,
              "SKIP_POSTGRES": skip},
         cwd=ROOT,

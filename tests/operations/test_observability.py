@@ -20,12 +20,12 @@ from handlers.context import CoalitionApplication, Resources, resources_of
 from models import Database, OutboxKind
 from services import outbox
 from stand.local_api import LocalBotApi
+from tests.chat.test_flood import FinishedUpdates
+from tests.operations.test_cli import failed_request_record
 from tests.people import Someone, invite_code
 from tests.processes import bot_serving
 from tests.stories import NOW, outbox_settled
-from tests.test_cli import failed_request_record
-from tests.test_flood import FinishedUpdates
-from tests.test_local_api_limits import ServerClock
+from tests.units.test_local_api_limits import ServerClock
 
 ALERT = "The hearing is moved to Friday."
 UNKNOWN_CHAT = 9999  # nobody the Bot API knows: "chat not found"

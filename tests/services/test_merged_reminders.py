@@ -10,8 +10,7 @@ from models import Database, OutboxKind
 from rendering.timeline import render_reminder
 from services.payloads import ReminderPayload
 from services.reminders import Fired, early_by
-from tests.stories import ALES, IRINA, MARTA, NOW, TITLE
-from tests.test_reminders import (
+from tests.services.test_reminders import (
     DEADLINE,
     MINUTE,
     OFFSETS,
@@ -29,6 +28,7 @@ from tests.test_reminders import (
     queued,
     timeline_rows,
 )
+from tests.stories import ALES, IRINA, MARTA, NOW, TITLE
 
 HOUR = timedelta(hours=1)
 

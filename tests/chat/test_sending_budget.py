@@ -31,7 +31,7 @@ from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.stories import broadcast_queued_to, outbox_settled
-from tests.test_local_api_limits import ServerClock
+from tests.units.test_local_api_limits import ServerClock
 
 FIRST_CONTACT = 20_000
 TELEGRAM_CHAT_BURST = 3
@@ -159,7 +159,7 @@ async def test_paid_broadcasts_go_beyond_thirty_a_second_and_none_is_refused(
     people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
     api.limits.overall_rate = TELEGRAMS_RATE  # unless a send carries allow_paid_broadcast
     # Telegram's clock stands still: every send falls in one of its seconds, however fast or
-    # slow the machine (the bot's pace itself: tests/test_budget.py, on a clock of its own).
+    # slow the machine (the bot's pace itself: tests/units/test_budget.py, on a clock of its own).
     ServerClock().install(monkeypatch)
     await start_bot(broadcast_rate=100, paid_broadcasts=True)
     organiser = Someone(api, ORGANISER_ID, "Olena")

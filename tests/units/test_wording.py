@@ -9,7 +9,7 @@ from foundation.i18n import Texts, load_texts
 from handlers.menu import ENTRIES
 from handlers.signatures import disclosure_words
 from models import Disclosure
-from tests.test_i18n import catalog, forms
+from tests.units.test_i18n import catalog, forms
 
 # Names of each gender, with quotes of their own, as member organisations write them.
 NEUTER = "Общество «Память и право»"

@@ -17,7 +17,7 @@ from foundation.i18n import DOMAIN, LOCALE_DIR, Texts, catalog_path, load_texts,
 from foundation.settings import LANGUAGES
 from stand.local_api.html import visible_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = LOCALE_DIR / "messages.pot"
 # Every language the bot offers but English, the texts' own language in the code.
 SOURCE_LANGUAGE = "en"

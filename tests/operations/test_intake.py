@@ -17,9 +17,9 @@ from models import Appeal, Database, IncomingUpdate
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
 from tests.conftest import ORGANISER_ID
+from tests.operations.test_sandbox import free_port
 from tests.people import Someone
 from tests.processes import bot_process, wait_until
-from tests.test_sandbox import free_port
 
 SECRET = "a-webhook-secret-of-32-characters"
 DRAFTS = 100

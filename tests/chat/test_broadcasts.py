@@ -13,7 +13,7 @@ from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
 from tests.people import REPLY_TIMEOUT, Someone, invite_code
 from tests.stories import broadcast_queued_to, outbox_settled
-from tests.test_local_api_limits import ServerClock
+from tests.units.test_local_api_limits import ServerClock
 
 ALERT = "Round three of the talks opens tomorrow in Istanbul.\nPlease sign appeal #1 tonight."
 SHOWN = "📣 From the coalition's organisers\n\n" + ALERT

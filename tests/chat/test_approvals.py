@@ -7,10 +7,10 @@ from pydantic import SecretStr
 from foundation.settings import Settings
 from models import Broadcast, BroadcastState, Database, OutboxMessage
 from stand.local_api import LocalBotApi
+from tests.chat.test_broadcasts import contact_of
 from tests.conftest import ORGANISER_ID
 from tests.people import Someone
 from tests.stories import outbox_settled, stored
-from tests.test_broadcasts import contact_of
 
 SECOND_ID = 1001
 ALERT = "The hearing moved to Friday."

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Locator, Page, ViewportSize, expect
 
-from tests.test_sandbox import ARTIFACTS, be, browsing, from_bot, running_sandbox, send
+from tests.operations.test_sandbox import ARTIFACTS, be, browsing, from_bot, running_sandbox, send
 
 WIDE: ViewportSize = {"width": 1280, "height": 800}
 NARROW: ViewportSize = {"width": 400, "height": 800}

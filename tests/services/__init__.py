@@ -1,0 +1,1 @@
+"""Services on a real database (SQLite and PostgreSQL): the rules, without Telegram."""
