@@ -114,7 +114,9 @@ def render_stored(texts: Texts, stored: StoredData, zone: str) -> Markup:
 @command("mydata", N_("See what the bot stores about you"), Audience.EVERYONE)
 async def my_data(call: Call) -> None:
     """Show the caller everything the bot stores about them."""
-    async with call.reading() as session:
+    # A writing transaction, though it only reads: it also marks the update handled, which
+    # drops the update's body (it names the person) before the answer, not a moment after.
+    async with call.transaction() as session:
         stored = await privacy.what_is_stored(session=session, telegram_id=call.caller.telegram_id)
     await call.reply(render_stored(call.texts, stored, call.zone))
 

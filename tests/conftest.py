@@ -72,6 +72,23 @@ def pytest_configure() -> None:
     pytest.exit(f"{line}: start one, or say SKIP_POSTGRES=1 to skip this half.", returncode=1)
 
 
+UNITS = Path(__file__).parent / "units"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL half leaves out what touches no database (tests/units/, and the modules
+    marked database_free): the SQLite half runs it, and a second run would tell nothing new."""
+    if not ON_POSTGRES:
+        return
+    once = [
+        item
+        for item in items
+        if item.path.is_relative_to(UNITS) or item.get_closest_marker("database_free")
+    ]
+    config.hook.pytest_deselected(items=once)
+    items[:] = [item for item in items if item not in once]
+
+
 def pytest_report_header() -> list[str]:
     where = f"PostgreSQL at {SERVER.where}" if ON_POSTGRES else "SQLite files"
     return [

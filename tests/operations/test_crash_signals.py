@@ -8,6 +8,8 @@ import pytest
 
 from tests.processes import SERVING, START_WITHIN, bot_process
 
+pytestmark = pytest.mark.database_free
+
 
 async def test_a_bot_that_exits_by_itself_is_not_taken_for_a_killed_one(tmp_path: Path) -> None:
     # Without a token `run` exits at once with 2: a crash of its own, not the test's kill.

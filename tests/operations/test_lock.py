@@ -5,9 +5,12 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+pytestmark = pytest.mark.database_free
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,6 +19,9 @@ from playwright.async_api import Locator, Page, ViewportSize, async_playwright, 
 from stand.local_api.html import browser_html
 from tests.processes import EXECUTABLE, clean_environment, run_cli
 
+# The sandbox keeps its own SQLite file, whatever TEST_DATABASE says.
+pytestmark = pytest.mark.database_free
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # `.ci/run` installs Chromium and sets this, so that there the browser test cannot be skipped.

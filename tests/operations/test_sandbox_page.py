@@ -11,6 +11,9 @@ from playwright.async_api import Locator, Page, ViewportSize, expect
 
 from tests.operations.test_sandbox import ARTIFACTS, be, browsing, from_bot, running_sandbox, send
 
+# The sandbox keeps its own SQLite file, whatever TEST_DATABASE says.
+pytestmark = pytest.mark.database_free
+
 WIDE: ViewportSize = {"width": 1280, "height": 800}
 NARROW: ViewportSize = {"width": 400, "height": 800}
 
