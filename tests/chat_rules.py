@@ -1,4 +1,4 @@
-"""The rules of the chat commands that tests/chat/test_properties.py sends, as a plain model
+"""The rules of the chat commands that tests/chat/test_any_conversation.py sends, as a plain model
 of the coalition: what each command from each person should do, and what it changes."""
 
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """What organisers, contacts and a stranger do through the services, step by step, for the
-property tests (tests/services/test_properties.py): each step says which refusal the rules
+property tests (tests/services/test_any_sequence_of_steps.py): each step says which refusal the rules
 expect, takes its action in a handler's transaction, and updates a plain model of the coalition.
 """
 

@@ -75,7 +75,7 @@ async def member(database: Database, name: str, telegram_id: int) -> int:
 
 
 # A coalition of three organisations with two contacts each, and a stranger, for the property
-# tests (tests/*/test_properties.py).
+# tests (tests/services/test_any_sequence_of_steps.py, tests/chat/test_any_conversation.py).
 ORGANISATIONS = ("Memorial", "OVD-Info", "Truth Hounds")
 CONTACTS = {2001: 0, 2002: 0, 2003: 1, 2004: 1, 2005: 2, 2006: 2}  # → place in ORGANISATIONS
 STRANGER = 3001

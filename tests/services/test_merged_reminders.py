@@ -10,7 +10,7 @@ from models import Database, OutboxKind
 from rendering.timeline import render_reminder
 from services.payloads import ReminderPayload
 from services.reminders import Fired, early_by
-from tests.services.test_reminders import (
+from tests.services.timeline_coalition import (
     DEADLINE,
     MINUTE,
     OFFSETS,

@@ -1,42 +1,43 @@
-"""Broadcasts and the outbox on the real database: what is queued, for whom, and its fate."""
+"""The outbox on the real database: what is due for whom, the fate of each message, the\norganiser's report."""
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from models import (
-    Appeal,
-    AppealState,
-    Broadcast,
-    BroadcastState,
-    Contact,
-    Database,
-    Delivery,
-    OutboxKind,
-    OutboxMessage,
-)
+from models import Broadcast, BroadcastState, Database, Delivery, OutboxKind
 from services import outbox
-from services.accounts import ensure_account, set_language, set_subscription
-from services.appeals import Published, publish_appeal
-from services.broadcasts import (
-    TEXT_MAX,
-    DeliveryReport,
-    Preview,
-    cancel_broadcast,
-    delivery_report,
-    draft_broadcast,
-    queue_broadcast,
-)
-from services.errors import (
-    BroadcastAlreadyQueued,
-    BroadcastCancelled,
-    BroadcastNotFound,
-    BroadcastTextInvalid,
-)
+from services.broadcasts import DeliveryReport
+from services.errors import BroadcastNotFound
 from services.outbox import ERROR_MAX, DueMessage
 from services.payloads import CountPayload
 from services.translations import translate
+from tests.services.outbox_coalition import (
+    ALERT,
+    BLOCKED,
+    NOT_FOUND,
+    TIMEOUT,
+    TITLE_FR,
+    TOO_LONG,
+    blocked,
+    broadcast,
+    cancel,
+    contact,
+    due,
+    due_ids,
+    failed,
+    fates,
+    finished,
+    preview,
+    publish,
+    report,
+    retry,
+    row_for,
+    rows,
+    sent,
+    speaks,
+    unsubscribe,
+)
 from tests.stories import (
     ALES,
     IRINA,
@@ -49,361 +50,8 @@ from tests.stories import (
     draft,
     member,
     open_appeal,
-    snapshot,
     stored,
 )
-
-ALERT = "Tomorrow at 10:00: the hearing in the case of the detained journalists."
-STRANGER = 3001  # has talked to the bot, but belongs to no organisation
-BLOCKED = "Forbidden: bot was blocked by the user"
-NOT_FOUND = "Bad Request: chat not found"
-TOO_LONG = "Bad Request: message is too long"
-TIMEOUT = "Timed out"
-TITLE_FR = "Libérez tous les détenus liés au conflit"
-
-
-class Crash(Exception):
-    """Something going wrong later in a handler's transaction."""
-
-
-# --- Arrangements --------------------------------------------------------------------------
-
-
-async def preview(database: Database, text: str = ALERT) -> Preview:
-    async with database.transaction() as session:
-        return await draft_broadcast(session=session, text=text, organiser_id=ORGANISER, now=NOW)
-
-
-async def queue(database: Database, broadcast_id: int, now: datetime = LATER) -> int:
-    async with database.transaction() as session:
-        return await queue_broadcast(session=session, broadcast_id=broadcast_id, now=now)
-
-
-async def broadcast(database: Database, text: str = ALERT, now: datetime = LATER) -> int:
-    """A broadcast previewed and sent; returns its id."""
-    broadcast_id = (await preview(database, text)).broadcast_id
-    await queue(database, broadcast_id, now)
-    return broadcast_id
-
-
-async def cancel(database: Database, broadcast_id: int) -> None:
-    async with database.transaction() as session:
-        await cancel_broadcast(session=session, broadcast_id=broadcast_id)
-
-
-async def publish(database: Database, appeal_id: int, now: datetime = LATER) -> Published:
-    async with database.transaction() as session:
-        return await publish_appeal(session=session, appeal_id=appeal_id, now=now)
-
-
-async def unsubscribe(database: Database, telegram_id: int) -> None:
-    async with database.transaction() as session:
-        await set_subscription(session=session, telegram_id=telegram_id, subscribed=False)
-
-
-async def speaks(database: Database, telegram_id: int, language: str) -> None:
-    async with database.transaction() as session:
-        await set_language(session=session, telegram_id=telegram_id, language=language)
-
-
-async def stranger(database: Database, telegram_id: int) -> None:
-    """An account the bot stored (a language chosen), with no organisation."""
-    async with database.transaction() as session:
-        await ensure_account(session=session, telegram_id=telegram_id, language="ru")
-
-
-async def rows(database: Database) -> list[OutboxMessage]:
-    """The outbox, oldest first."""
-    return sorted(await stored(database, OutboxMessage), key=lambda row: row.id or 0)
-
-
-async def row_for(
-    database: Database,
-    recipient_id: int,
-    *,
-    broadcast_id: int | None = None,
-    appeal_id: int | None = None,
-) -> int:
-    """The id of the one row queued for this person by this broadcast or appeal."""
-    [row] = [
-        row
-        for row in await stored(database, OutboxMessage)
-        if row.recipient_id == recipient_id
-        and row.broadcast_id == broadcast_id
-        and row.appeal_id == appeal_id
-    ]
-    assert row.id is not None
-    return row.id
-
-
-async def due(
-    database: Database, now: datetime = LATER, limit: int = 100, skip: set[int] | None = None
-) -> list[DueMessage]:
-    async with database.transaction() as session:
-        return await outbox.due(session=session, now=now, limit=limit, skip=skip or set())
-
-
-async def due_ids(
-    database: Database, now: datetime = LATER, limit: int = 100, skip: set[int] | None = None
-) -> list[int]:
-    return [message.id for message in await due(database, now, limit, skip)]
-
-
-async def sent(database: Database, message_id: int, now: datetime = LATER) -> None:
-    async with database.transaction() as session:
-        await outbox.mark_sent(session=session, message_ids=[message_id], now=now)
-
-
-async def failed(database: Database, message_id: int, reason: str) -> None:
-    async with database.transaction() as session:
-        await outbox.mark_failed(session=session, message_id=message_id, reason=reason)
-
-
-async def blocked(database: Database, message_id: int, now: datetime = LATER) -> None:
-    async with database.transaction() as session:
-        await outbox.mark_blocked(session=session, message_id=message_id, reason=BLOCKED, now=now)
-
-
-async def retry(database: Database, message_id: int, not_before: datetime) -> None:
-    async with database.transaction() as session:
-        await outbox.retry_later(
-            session=session, message_id=message_id, not_before=not_before, reason=TIMEOUT
-        )
-
-
-async def finished(database: Database) -> list[int]:
-    async with database.transaction() as session:
-        return await outbox.finished_broadcasts(session=session)
-
-
-async def report(database: Database, broadcast_id: int) -> DeliveryReport:
-    async with database.transaction() as session:
-        return await delivery_report(session=session, broadcast_id=broadcast_id)
-
-
-async def contact(database: Database, telegram_id: int) -> Contact:
-    async with database.transaction() as session:
-        found = await session.get(Contact, telegram_id)
-    assert found is not None
-    return found
-
-
-def fates(outbox_rows: list[OutboxMessage]) -> list[tuple[int, int | None, Delivery]]:
-    return sorted((r.recipient_id, r.broadcast_id or r.appeal_id, r.delivery) for r in outbox_rows)
-
-
-# --- Drafting and previewing ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", " \n\t ", "x" * (TEXT_MAX + 1), " " + "x" * (TEXT_MAX + 1) + " "],
-    ids=["empty", "blank", "one-too-long", "one-too-long-padded"],
-)
-async def test_a_broadcast_text_that_is_empty_or_too_long_is_refused(
-    database: Database, text: str
-) -> None:
-    await member(database, "Memorial", IRINA)
-    before = await snapshot(database)
-
-    with pytest.raises(BroadcastTextInvalid) as refused:
-        await preview(database, text)
-
-    assert refused.value == BroadcastTextInvalid(limit=TEXT_MAX)
-    assert await snapshot(database) == before
-
-
-async def test_a_broadcast_text_of_the_longest_length_is_kept_trimmed(database: Database) -> None:
-    longest = "x" * TEXT_MAX
-
-    drafted = await preview(database, f"\n  {longest}  \n")
-
-    [saved] = await stored(database, Broadcast)
-    assert saved.id == drafted.broadcast_id
-    assert saved.text == longest
-
-
-async def test_a_preview_counts_only_subscribed_contacts_and_sends_nothing(
-    database: Database,
-) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    await member(database, "Viasna", ALES)
-    await unsubscribe(database, OLEG)
-    await stranger(database, STRANGER)
-
-    drafted = await preview(database, f"  {ALERT}\n")
-
-    [saved] = await stored(database, Broadcast)
-    assert drafted == Preview(broadcast_id=saved.id or 0, recipients=2)
-    assert (
-        saved.text,
-        saved.state,
-        saved.created_by,
-        saved.created_at,
-        saved.queued_at,
-        saved.recipients,
-        saved.reported_at,
-    ) == (ALERT, BroadcastState.DRAFT, ORGANISER, NOW, None, 0, None)
-    assert await stored(database, OutboxMessage) == []
-
-
-# --- Queueing ------------------------------------------------------------------------------
-
-
-async def test_send_queues_one_pending_row_per_subscribed_contact(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    await member(database, "Viasna", ALES)
-    await unsubscribe(database, ALES)
-    await stranger(database, STRANGER)
-    await stranger(database, ORGANISER)  # the organiser talks to the bot but is no contact
-    broadcast_id = (await preview(database)).broadcast_id
-
-    recipients = await queue(database, broadcast_id, LATER)
-
-    assert recipients == 2
-    assert [
-        (
-            r.kind,
-            r.broadcast_id,
-            r.appeal_id,
-            r.recipient_id,
-            r.chat_id,
-            r.delivery,
-            r.attempts,
-            r.not_before,
-            r.created_at,
-            r.sent_at,
-            r.error,
-        )
-        for r in sorted(await rows(database), key=lambda r: r.recipient_id)
-    ] == [
-        (OutboxKind.BROADCAST, broadcast_id, None, person, person, Delivery.PENDING, 0, LATER, LATER, None, None)
-        for person in (IRINA, OLEG)
-    ]  # fmt: skip
-    [saved] = await stored(database, Broadcast)
-    assert (saved.state, saved.queued_at, saved.recipients) == (BroadcastState.QUEUED, LATER, 2)
-
-
-async def test_a_broadcast_is_queued_only_once(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    broadcast_id = await broadcast(database)
-    before = await snapshot(database)
-
-    with pytest.raises(BroadcastAlreadyQueued) as refused:
-        await queue(database, broadcast_id)
-
-    assert refused.value == BroadcastAlreadyQueued(broadcast_id=broadcast_id)
-    assert await snapshot(database) == before
-    assert len(await stored(database, OutboxMessage)) == 2
-
-
-async def test_simultaneous_taps_on_send_queue_the_broadcast_once(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    broadcast_id = (await preview(database)).broadcast_id
-
-    results = await asyncio.gather(
-        *(queue(database, broadcast_id) for _ in range(10)), return_exceptions=True
-    )
-
-    queued = [r for r in results if isinstance(r, int)]
-    refused = [r for r in results if isinstance(r, BroadcastAlreadyQueued)]
-    assert (queued, len(refused)) == ([2], 9)
-    assert sorted(r.recipient_id for r in await stored(database, OutboxMessage)) == [IRINA, OLEG]
-
-
-async def test_a_cancelled_broadcast_cannot_be_queued(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    broadcast_id = (await preview(database)).broadcast_id
-    await cancel(database, broadcast_id)
-    before = await snapshot(database)
-
-    with pytest.raises(BroadcastCancelled) as refused:
-        await queue(database, broadcast_id)
-
-    assert refused.value == BroadcastCancelled(broadcast_id=broadcast_id)
-    assert await snapshot(database) == before
-    [saved] = await stored(database, Broadcast)
-    assert (saved.state, saved.queued_at, saved.recipients) == (BroadcastState.CANCELLED, None, 0)
-    assert await stored(database, OutboxMessage) == []
-
-
-async def test_a_queued_broadcast_cannot_be_cancelled(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    broadcast_id = await broadcast(database)
-    before = await snapshot(database)
-
-    with pytest.raises(BroadcastAlreadyQueued) as refused:
-        await cancel(database, broadcast_id)
-
-    assert refused.value == BroadcastAlreadyQueued(broadcast_id=broadcast_id)
-    assert await snapshot(database) == before
-
-
-async def test_an_unknown_broadcast_can_be_neither_cancelled_nor_queued(
-    database: Database,
-) -> None:
-    await member(database, "Memorial", IRINA)
-    before = await snapshot(database)
-
-    with pytest.raises(BroadcastNotFound) as not_cancelled:
-        await cancel(database, 999)
-    with pytest.raises(BroadcastNotFound) as not_queued:
-        await queue(database, 999)
-
-    assert not_cancelled.value == not_queued.value == BroadcastNotFound(broadcast_id=999)
-    assert await snapshot(database) == before
-
-
-# --- Announcements -------------------------------------------------------------------------
-
-
-async def test_publishing_an_appeal_queues_one_announcement_per_subscribed_contact(
-    database: Database,
-) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    await member(database, "Viasna", ALES)
-    await unsubscribe(database, OLEG)
-    await stranger(database, STRANGER)
-    appeal_id = await draft(database)
-
-    published = await publish(database, appeal_id, LATER)
-
-    assert published == Published(appeal_id, TITLE, announced_to=2)
-    assert sorted(
-        (r.kind, r.appeal_id, r.broadcast_id, r.recipient_id, r.chat_id, r.delivery, r.not_before)
-        for r in await stored(database, OutboxMessage)
-    ) == [
-        (OutboxKind.ANNOUNCEMENT, appeal_id, None, person, person, Delivery.PENDING, LATER)
-        for person in (IRINA, ALES)
-    ]
-
-
-async def test_a_publication_rolled_back_leaves_no_announcement(database: Database) -> None:
-    await member(database, "Memorial", IRINA)
-    await member(database, "OVD-Info", OLEG)
-    appeal_id = await draft(database)
-    before = await snapshot(database)
-
-    with pytest.raises(Crash):
-        await publish_then_crash(database, appeal_id)
-
-    assert await snapshot(database) == before  # ...and gone with it
-    [appeal] = await stored(database, Appeal)
-    assert (appeal.state, appeal.published_at) == (AppealState.DRAFT, None)
-    assert await stored(database, OutboxMessage) == []
-
-
-async def publish_then_crash(database: Database, appeal_id: int) -> None:
-    async with database.transaction() as session:
-        published = await publish_appeal(session=session, appeal_id=appeal_id, now=LATER)
-        assert published.announced_to == 2  # queued inside the transaction...
-        raise Crash
-
 
 # --- What is due ---------------------------------------------------------------------------
 

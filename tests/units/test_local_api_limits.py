@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from stand.local_api import LocalBotApi, Person
-from tests.units.test_local_api import refused, send
+from tests.units.bot_api_client import refused, send
 
 
 class ServerClock:
