@@ -19,7 +19,10 @@ per message and that the server refused no call; anything else ends the run with
 saying what, and no figure (bench/checks.py). CPU is the bot's process's and, on PostgreSQL,
 that of the server's processes serving the bot's connections (bench/server_cpu.py).
 
-Target: the unpaced bot >= 0.5 of the floor's updates per second on SQLite. With `--say TEXT`
+Target: the unpaced bot answers at least three times Telegram's 30 replies a second (90
+updates a second; the bot is one process, one core). Every update earns a reply, and Telegram
+lets a bot send about 30 a second, so this is the headroom that matters; the ratio to the
+floor is printed for comparison with earlier runs. With `--say TEXT`
 (e.g. "/help", "/appeals", "/status 1") the coalition bots hear TEXT five times from each
 contact instead: what one command costs. Other texts need `--expect START`, what every reply
 to them begins with.
@@ -55,6 +58,7 @@ from bench.processes import cpu_seconds, peak_rss_mib
 from bench.server_cpu import ServerCpu
 from bot import migrate
 from bot.application import CONCURRENT_UPDATES
+from foundation.settings import FREE_BROADCAST_LIMIT
 from models import Database
 from stand.local_api import LocalBotApi
 from stand.local_api.chat import Person
@@ -386,8 +390,9 @@ async def measured(arguments: argparse.Namespace) -> list[str]:
         floor.line(floor_label),
         unpaced.line(unpaced_label),
         served.line(served_label),
-        f"every reply checked; ratio to the floor: unpaced {unpaced.rate / floor.rate:.3f} "
-        f"(target >= 0.5 on SQLite), as served {served.rate / floor.rate:.3f}  "
+        f"every reply checked; unpaced {unpaced.rate / FREE_BROADCAST_LIMIT:.1f} times Telegram's "
+        f"{FREE_BROADCAST_LIMIT} replies a second (target >= 3); ratio to the floor: unpaced "
+        f"{unpaced.rate / floor.rate:.3f}, as served {served.rate / floor.rate:.3f}  "
         f"load average at end: {os.getloadavg()[0]:.2f}",
     ]
 
