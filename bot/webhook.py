@@ -50,7 +50,7 @@ class WebhookServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.webhook.listen, self.webhook.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         await self.bot.set_webhook(
             self.webhook.url, secret_token=self.webhook.secret, allowed_updates=ALLOWED_UPDATES
         )

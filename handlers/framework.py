@@ -207,7 +207,7 @@ def command(
             message = update.effective_message
             assert message is not None
             where = (message.chat.id, message.message_id)
-            await _answer(update, context, where, name, context.args or [], body, entry, False)
+            await answer_call(update, context, where, name, context.args or [], body, entry, False)
 
         _HANDLERS[name] = callback
         return callback
@@ -244,7 +244,7 @@ def button(name: str, *, question: bool = False) -> Callable[[Body], Callback]:
             # any message, and Telegram refuses an edit that changes nothing.
             pressed = query.message
             with_buttons = isinstance(pressed, Message) and pressed.reply_markup is not None
-            await _answer(
+            await answer_call(
                 update, context, where, name, arguments, body, None, question and with_buttons
             )
 
@@ -253,7 +253,7 @@ def button(name: str, *, question: bool = False) -> Callable[[Body], Callback]:
     return wrap
 
 
-async def _answer(
+async def answer_call(
     update: Update,
     context: Context,
     where: tuple[int, int],
@@ -263,6 +263,9 @@ async def _answer(
     entry: MenuEntry | None,
     question: bool,
 ) -> None:
+    """The frame every command and button runs in: identify the caller, refuse them if the
+    command is not theirs, run the handler's body, and word its refusals. Looked up at each
+    call, so that a test can plant a fault in it (tests/chat/test_planted_leak.py)."""
     caller, texts = await identify(update, context)
     chat_id, message_id = where
     call = Call(update, context, chat_id, message_id, caller, texts, arguments)

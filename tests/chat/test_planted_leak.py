@@ -81,7 +81,7 @@ class UnheardCall(Call):
 def plant_leak(monkeypatch: pytest.MonkeyPatch, call: type[Call] = Call) -> None:
     """The fault: every command's frame (handlers.framework) refuses whom it must, then runs the
     command for them anyway (as a `call`), as a forgotten `return` after the refusal would."""
-    answer = framework._answer
+    answer = framework.answer_call
 
     async def refused_then_run(
         update: Update,
@@ -100,7 +100,7 @@ def plant_leak(monkeypatch: pytest.MonkeyPatch, call: type[Call] = Call) -> None
             await body(call(update, context, chat_id, message_id, who, texts, arguments))
 
     # Looked up at each call by the frame's callbacks: the running bot takes it at once.
-    monkeypatch.setattr(framework, "_answer", refused_then_run)
+    monkeypatch.setattr(framework, "answer_call", refused_then_run)
 
 
 @pytest.mark.parametrize(("row", "role"), REFUSED_AT_THE_DOOR)
