@@ -68,6 +68,25 @@ async def help_(call: Call) -> None:
     await call.reply(Markup("\n").join(lines))
 
 
+@command("whoami", N_("Your role and organisation"), Audience.EVERYONE)
+async def whoami(call: Call) -> None:
+    """Tell the person how the coalition knows them: organiser or not, and whose contact."""
+    caller, texts = call.caller, call.texts
+    lines = []
+    if caller.is_organiser:
+        lines.append(texts.t("You are an organiser of the coalition."))
+    if caller.is_contact:
+        lines.append(texts.t("You act for {organisation}.", organisation=caller.organisation_name))
+    else:
+        lines.append(
+            texts.t(
+                "You act for no member organisation: /join CODE with an invite, or "
+                "/request NAME to ask the organisers."
+            )
+        )
+    await call.reply(Markup("\n").join(lines))
+
+
 @command(
     "join",
     N_("Join your organisation with an invite code"),

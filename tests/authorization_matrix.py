@@ -125,7 +125,7 @@ ASKED = Allowed(
     f"I have asked the organisers to make you a contact of {ORGANISATION_A}.",
     changes("join_request"),
 )
-EVERY_HELP = ("/start", "/help", "/mydata", "/forget", "/language", "/timezone")
+EVERY_HELP = ("/start", "/help", "/whoami", "/mydata", "/forget", "/language", "/timezone")
 
 
 MATRIX = [
@@ -170,6 +170,15 @@ MATRIX = [
         other_contact=Allowed("What you can do", mentions=("/withdraw",), omits=("/invite",)),
         revoked=Allowed("What you can do", mentions=("/join",), omits=("/cosign", "/appeal")),
         stranger=Allowed("What you can do", mentions=EVERY_HELP, omits=("/cosign", "/appeal")),
+    ),
+    everyone(
+        "/whoami",
+        "/whoami",
+        organiser=Allowed("You are an organiser of the coalition.", mentions=("no member",)),
+        contact=Allowed(f"You act for {ORGANISATION_A}."),
+        other_contact=Allowed(f"You act for {ORGANISATION_B}."),
+        revoked=Allowed("You act for no member organisation"),
+        stranger=Allowed("You act for no member organisation"),
     ),
     # A stranger's choice creates their account: the one thing stored about them.
     alike("/language", "/language fr", Allowed("Je vous écrirai en Français.", changes("account"))),

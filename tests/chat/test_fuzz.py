@@ -32,7 +32,9 @@ BOT = "coalition_local_bot"
 # Who sends each command: someone it lets through, so that its arguments are parsed. The
 # commands everyone has (/help, /mydata, /forget, /timezone…) are sent by the stranger only.
 SENDERS = {
-    "stranger": ("start", "join", "request", "help", "language", "timezone", "mydata", "forget"),
+    "stranger": (
+        "start", "join", "request", "help", "whoami", "language", "timezone", "mydata", "forget",
+    ),
     "contact": (
         "appeals", "appeal", "status", "cosign", "withdraw", "phases", "subscribe", "unsubscribe",
     ),
@@ -56,7 +58,7 @@ TAKES_IDS = {
 TAKES_TEXT = {"start", "join", "request", "invite", "newappeal", "edit", "translate", "broadcast"}
 TAKES_TIMES = {"phase", "deadline"}
 TAKES_NOTHING = {
-    "help", "mydata", "forget", "appeals", "phases", "subscribe", "unsubscribe", "orgs",
+    "help", "whoami", "mydata", "forget", "appeals", "phases", "subscribe", "unsubscribe", "orgs",
 }  # fmt: skip
 
 # What each command does when it is not refused (tests.fuzzing.Effect): its answer says it was
@@ -64,7 +66,7 @@ TAKES_NOTHING = {
 # then. /start with an invite code joins, and only greets without one.
 EFFECTS = {
     "start": Effect.STORES, "join": Effect.STORES, "request": Effect.STORES,
-    "help": Effect.READS, "mydata": Effect.READS,
+    "help": Effect.READS, "whoami": Effect.READS, "mydata": Effect.READS,
     "forget": Effect.READS,  # it asks: only its Confirm erases
     "language": Effect.SETS, "timezone": Effect.SETS,
     "subscribe": Effect.SETS, "unsubscribe": Effect.SETS,

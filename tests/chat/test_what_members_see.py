@@ -67,6 +67,20 @@ async def test_members_are_answered_in_their_language(api: LocalBotApi, organise
     } in menu
 
 
+async def test_whoami_tells_each_person_their_role_and_organisation(
+    api: LocalBotApi, organiser: Someone
+) -> None:
+    stranger = Someone(api, 3001, "Stranger", "en")
+    assert await stranger.says("/whoami") == (
+        "You act for no member organisation: /join CODE with an invite, "
+        "or /request NAME to ask the organisers."
+    )
+    assert (await organiser.says("/whoami")).startswith("You are an organiser of the coalition.")
+
+    member = await contact_of(api, organiser, "Мемориал", 2001, "ru")
+    assert await member.says("/whoami") == "Вы действуете от имени организации «Мемориал»."
+
+
 async def test_help_and_menus_list_only_what_each_person_may_use(
     api: LocalBotApi, organiser: Someone
 ) -> None:
@@ -107,7 +121,9 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     def menu(scope: dict[str, object], language: str | None = None) -> list[str]:
         return [c["command"] for c in api.commands[scope_key(scope, language)]]
 
-    strangers = ["start", "help", "join", "request", "mydata", "forget", "language", "timezone"]
+    strangers = [
+        "start", "help", "whoami", "join", "request", "mydata", "forget", "language", "timezone",
+    ]  # fmt: skip
     assert menu({"type": "default"}) == strangers
     assert menu({"type": "default"}, "uk") == strangers
     assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
