@@ -36,7 +36,7 @@ from stand.sandbox.clock import MovableClock
 from tests.databases import DatabaseCopies
 from tests.people import Someone
 from tests.processes import wait_until
-from tests.stories import menus_shown, outbox_settled, snapshot
+from tests.stories import menus_shown, outbox_settled, state_of_steps
 
 # --- How many examples ----------------------------------------------------------------------
 
@@ -267,7 +267,7 @@ async def serving_coalition(
     async with serving(app) as bot:
         await menus_shown(bot)
         database = resources_of(bot).database
-        rows = await snapshot(database)
+        rows = await state_of_steps(database)
         yield Coalition(api, bot, database, people, rows, len(api.refused))
 
 
@@ -316,7 +316,7 @@ async def outcome_of(
         "the bot handled the update", lambda: handled(coalition.bot) > done, within=10, every=0.005
     )
     await outbox_settled(coalition.database)
-    before, coalition.rows = coalition.rows, await snapshot(coalition.database)
+    before, coalition.rows = coalition.rows, await state_of_steps(coalition.database)
     edited = pressed if pressed and pressed.edits > edits else None
     return Outcome(person.inbox()[seen:], edited, coalition.rows != before)
 

@@ -38,8 +38,8 @@ from tests.stories import (
     CoalitionTemplate,
     menus_shown,
     outbox_settled,
+    state_of_steps,
 )
-from tests.stories import snapshot as snapshot_of_every_table
 
 NAMES = {ORGANISER: "Olena", 2001: "Irina", 2002: "Oleg", 2003: "Ales", 2004: "Marta"}
 NAMES |= {2005: "Taras", 2006: "Amélie", STRANGER: "Stranger"}
@@ -47,7 +47,6 @@ SOMETHING_WENT_WRONG = (
     "Something went wrong on our side and nothing was saved. Please try again later."
 )
 # What the outbox worker records while it sends: it works beside the commands, not for them.
-WORKER_COLUMNS = {"delivery", "attempts", "not_before", "claimed_until", "sent_at", "error"}
 Snapshot = dict[str, list[tuple[object, ...]]]
 
 
@@ -188,7 +187,7 @@ class Conversation:
     async def begin(self, app: CoalitionApplication) -> None:
         self.app = app
         await menus_shown(app)  # the menus due at start-up, which it records
-        self.stored = await state(self.database)
+        self.stored = await state_of_steps(self.database)
         async with self.database.transaction() as session:
             self.announced = set((await session.exec(select(OutboxMessage.id))).all())
 
@@ -203,7 +202,7 @@ class Conversation:
         together = " (two at once)" if step.together_with else ""
         event(f"{step.text.split()[0][:12]}{together}: {expected.value}")
         got = await exchange(self.app, [self.people[person] for person in step.senders], step.text)
-        before, after = self.stored, await state(self.database)
+        before, after = self.stored, await state_of_steps(self.database)
         self.stored = after
         assert self.api.refused[self.first_refused :] == [], where
         assert not self.errors_handled(), where
@@ -281,15 +280,6 @@ CLOSED_MARK = "🔒"
 def handled(counter: Counter) -> float:
     """Updates the bot has finished with, its error handler included."""
     return sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
-
-
-async def state(database: Database) -> Snapshot:
-    """Every row of every table but the intake's, less what the outbox worker records."""
-    tables = await snapshot_of_every_table(database)
-    names = list(SQLModel.metadata.tables["outbox"].columns.keys())
-    kept = [i for i, name in enumerate(names) if name not in WORKER_COLUMNS]
-    tables["outbox"] = [tuple(row[i] for i in kept) for row in tables["outbox"]]
-    return tables
 
 
 def rows(tables: Snapshot, table: str) -> list[dict[str, Any]]:
