@@ -42,7 +42,7 @@ class ModelAppeal:
 
 
 @dataclass
-class Coalition:
+class ChatModel:
     """What the rules say is stored, and what each command should do to it."""
 
     names: dict[int, str]  # organisation id → name
@@ -169,11 +169,11 @@ def refused_unless(allowed: bool) -> Outcome:
     return Outcome.CHANGED if allowed else Outcome.REFUSED
 
 
-def arranged(coalition: CoalitionOfThree) -> Coalition:
+def arranged(coalition: CoalitionOfThree) -> ChatModel:
     """The model of the coalition as tests.stories arranged it."""
     ids = coalition.organisations
     memorial, ovd_info = ids[0], ids[1]
-    return Coalition(
+    return ChatModel(
         names=dict(zip(ids, ORGANISATIONS, strict=True)),
         contacts={person: ids[place] for person, place in CONTACTS.items()},
         subscribed=dict.fromkeys(CONTACTS, True),

@@ -29,7 +29,7 @@ from tests.databases import (
 )
 from tests.fuzzing import (
     PROFILE,
-    Coalition,
+    FuzzedBot,
     Stand,
     fresh_coalition,
     load_profile,
@@ -253,7 +253,7 @@ async def fuzz_stand(
 
 
 @pytest.fixture
-async def fuzz_coalition(fuzz_stand: Stand) -> AsyncIterator[Coalition]:
+async def fuzz_coalition(fuzz_stand: Stand) -> AsyncIterator[FuzzedBot]:
     """One coalition for a whole test, which sends its updates one after another."""
     async with fresh_coalition(fuzz_stand) as coalition:
         yield coalition

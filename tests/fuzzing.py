@@ -215,7 +215,7 @@ def says_done(effect: Effect, answers: list[SentMessage]) -> bool:
 
 
 @dataclass
-class Coalition:
+class FuzzedBot:
     """A bot serving its own database, the people who write to it, and what it stored."""
 
     api: LocalBotApi
@@ -260,7 +260,7 @@ def settings_for(api: LocalBotApi, database_url: str, organiser: int) -> Setting
 @asynccontextmanager
 async def serving_coalition(
     api: LocalBotApi, people: dict[str, Someone], database_url: str
-) -> AsyncIterator[Coalition]:
+) -> AsyncIterator[FuzzedBot]:
     """A bot of its own serving the database, ready (its menus due at start-up set)."""
     organiser = people["organiser"].user_id
     app = build_application(settings_for(api, database_url, organiser), clock=MovableClock())
@@ -268,11 +268,11 @@ async def serving_coalition(
         await menus_shown(bot)
         database = resources_of(bot).database
         rows = await state_of_steps(database)
-        yield Coalition(api, bot, database, people, rows, len(api.refused))
+        yield FuzzedBot(api, bot, database, people, rows, len(api.refused))
 
 
 @asynccontextmanager
-async def fresh_coalition(stand: Stand) -> AsyncIterator[Coalition]:
+async def fresh_coalition(stand: Stand) -> AsyncIterator[FuzzedBot]:
     """A bot of its own serving a copy of the template: nothing that an earlier example
     stored, or that an earlier bot held in memory (chat data, flood control, the budget)."""
     with stand.copies.copy_of(stand.template) as url:
@@ -305,7 +305,7 @@ class Outcome:
 
 
 async def outcome_of(
-    coalition: Coalition, who: str, update: dict[str, object], pressed: SentMessage | None = None
+    coalition: FuzzedBot, who: str, update: dict[str, object], pressed: SentMessage | None = None
 ) -> Outcome:
     """Push an update from `who`, wait until the bot is done with it, and see what it did."""
     person = coalition.people[who]
@@ -337,7 +337,7 @@ def message(someone: Someone, text: str, **fields: object) -> dict[str, object]:
     return {**body, **fields}
 
 
-def assert_answered(coalition: Coalition, outcome: Outcome, effect: Effect, sent: str) -> bool:
+def assert_answered(coalition: FuzzedBot, outcome: Outcome, effect: Effect, sent: str) -> bool:
     """One reply (or the pressed message rewritten), never the apology, nothing Telegram
     refused; and something stored changed if, and (unless it only sets what may already be
     so) only if, the answer says it was done. Returns whether it says so."""
@@ -380,7 +380,7 @@ def without_text(body: dict[str, object], *dropped: str, **fields: object) -> di
     return {**{k: v for k, v in body.items() if k not in gone}, **fields}
 
 
-async def press_forged(coalition: Coalition, who: str, data: str) -> Outcome:
+async def press_forged(coalition: FuzzedBot, who: str, data: str) -> Outcome:
     """Tap a button with `data` on a message of the bot's, as a modified client could."""
     someone = coalition.people[who]
     pressed = coalition.tapped.get(who)

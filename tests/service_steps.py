@@ -37,7 +37,7 @@ class ModelAppeal:
 
 
 @dataclass
-class Coalition:
+class ServicesModel:
     """What the rules say the database holds after the steps so far."""
 
     organisations: list[int]  # ids, in the order of ORGANISATIONS
@@ -76,10 +76,10 @@ class Coalition:
         return None
 
 
-def arranged(coalition: CoalitionOfThree) -> Coalition:
+def arranged(coalition: CoalitionOfThree) -> ServicesModel:
     """The model of the coalition as tests.stories arranged it."""
     ids = coalition.organisations
-    return Coalition(
+    return ServicesModel(
         organisations=ids,
         contacts={person: ids[place] for person, place in CONTACTS.items()},
         subscribed=dict.fromkeys(CONTACTS, True),
@@ -103,12 +103,12 @@ class Draft:
     title: str
     text: str
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         if not 0 < len(" ".join(self.title.split())) <= TITLE_MAX:
             return AppealTitleInvalid
         return None if self.text.strip() else AppealTextMissing
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         appeal = await appeals.create_appeal(
             session=session, title=self.title, text=self.text, organiser_id=ORGANISER
         )
@@ -121,10 +121,10 @@ class Draft:
 class Publish:
     appeal_id: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return model.in_state(self.appeal_id, AppealState.DRAFT)
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         published = await appeals.publish_appeal(
             session=session, appeal_id=self.appeal_id, now=at(step), actor_id=ORGANISER
         )
@@ -137,10 +137,10 @@ class Publish:
 class Close:
     appeal_id: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return model.in_state(self.appeal_id, AppealState.OPEN)
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         final = await appeals.close_appeal(
             session=session, appeal_id=self.appeal_id, now=at(step), actor_id=ORGANISER
         )
@@ -153,13 +153,13 @@ class Close:
 class Edit:
     appeal_id: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         appeal = model.appeals.get(self.appeal_id)
         if appeal is None:
             return AppealNotFound
         return AppealClosed if appeal.state is AppealState.CLOSED else None
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         edited = await appeals.edit_appeal(
             session=session,
             appeal_id=self.appeal_id,
@@ -183,10 +183,10 @@ class Cosign:
     appeal_id: int
     disclosure: Disclosure
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return model.signing(self.person, self.appeal_id, signed=False)
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         organisation = await organisation_of(session, self.person)
         signed = await signatures.cosign(
             session=session,
@@ -206,10 +206,10 @@ class Withdraw:
     person: int
     appeal_id: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return model.signing(self.person, self.appeal_id, signed=True)
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         organisation = await organisation_of(session, self.person)
         await signatures.withdraw(
             session=session,
@@ -228,10 +228,10 @@ class Status:
     person: int
     appeal_id: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return None if model.visible(self.appeal_id) else AppealNotFound
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         organisation = model.contacts.get(self.person)
         found = await appeals.appeal_status(
             session=session,
@@ -248,10 +248,10 @@ class Subscribe:
     person: int
     on: bool
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return None if self.person in model.contacts else NotAContact
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         changed = await accounts.set_subscription(
             session=session, telegram_id=self.person, subscribed=self.on
         )
@@ -265,10 +265,10 @@ class Invite:
 
     organisation: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return None
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         issued = await invites.issue_invite(
             session=session,
             organisation_name=ORGANISATIONS[self.organisation],
@@ -287,14 +287,14 @@ class Join:
     person: int
     code: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         if self.code >= len(model.codes):
             return InviteUnknown
         if model.codes[self.code][2]:
             return InviteUsed
         return AlreadyContact if self.person in model.contacts else None
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         known = self.code < len(model.codes)
         code, organisation, _ = model.codes[self.code] if known else ("made-up-code", 0, False)
         await invites.join(
@@ -309,10 +309,10 @@ class Join:
 class Revoke:
     person: int
 
-    def expected(self, model: Coalition) -> type[Refusal] | None:
+    def expected(self, model: ServicesModel) -> type[Refusal] | None:
         return None if self.person in model.contacts else ContactNotFound
 
-    async def run(self, session: AsyncSession, model: Coalition, step: int) -> None:
+    async def run(self, session: AsyncSession, model: ServicesModel, step: int) -> None:
         await membership.revoke(
             session=session, telegram_id=self.person, actor_id=ORGANISER, now=at(step)
         )
@@ -330,7 +330,7 @@ def at(step: int) -> datetime:
     return NOW + timedelta(minutes=step)
 
 
-def on_version(model: Coalition, appeal_id: int, version: int) -> int:
+def on_version(model: ServicesModel, appeal_id: int, version: int) -> int:
     return sum(1 for (a, _), (_, v) in model.signatures.items() if a == appeal_id and v == version)
 
 

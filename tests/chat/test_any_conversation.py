@@ -26,7 +26,7 @@ from models import AppealState, Database, Delivery, Disclosure, OutboxMessage
 from models.appeal import TITLE_MAX
 from stand.local_api import LocalBotApi, SentMessage
 from stand.sandbox.clock import MovableClock
-from tests.chat_rules import Coalition, ModelAppeal, Outcome, arranged
+from tests.chat_rules import ChatModel, ModelAppeal, Outcome, arranged
 from tests.databases import DatabaseCopies
 from tests.fuzzing import examples, settings_for
 from tests.people import REPLY_TIMEOUT, Someone
@@ -166,7 +166,7 @@ class Conversation:
     database: Database
     people: dict[int, Someone]
     caplog: pytest.LogCaptureFixture
-    model: Coalition
+    model: ChatModel
     app: CoalitionApplication = field(init=False)
     stored: Snapshot = field(init=False)
     # Messages in each chat before this example, and the replies counted in it.
@@ -287,7 +287,7 @@ def rows(tables: Snapshot, table: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in tables[table]]
 
 
-def assert_stored_as_modelled(tables: Snapshot, model: Coalition) -> None:
+def assert_stored_as_modelled(tables: Snapshot, model: ChatModel) -> None:
     signed = rows(tables, "signature")
     pairs = [(row["appeal_id"], row["organisation_id"]) for row in signed]
     assert len(pairs) == len(set(pairs)), "two signatures of one organisation on one appeal"
@@ -307,7 +307,7 @@ def assert_stored_as_modelled(tables: Snapshot, model: Coalition) -> None:
     }
 
 
-def assert_status_as_stored(reply: str, tables: Snapshot, model: Coalition, person: int) -> None:
+def assert_status_as_stored(reply: str, tables: Snapshot, model: ChatModel, person: int) -> None:
     """/status names the appeal and counts its signatures as the database holds them."""
     lines = reply.split("\n")
     appeal_id = int(re.findall(r"\d+", lines[0])[0])
@@ -338,7 +338,7 @@ def assert_status_as_stored(reply: str, tables: Snapshot, model: Coalition, pers
     assert sorted(line for line in lines if line.startswith("• ")) == public, reply
 
 
-def assert_list_as_stored(reply: str, tables: Snapshot, model: Coalition, person: int) -> None:
+def assert_list_as_stored(reply: str, tables: Snapshot, model: ChatModel, person: int) -> None:
     """/appeals lists what this person may see, each with its count on the current text."""
     versions = {row["id"]: row["version"] for row in rows(tables, "appeal")}
     on_current = [

@@ -66,14 +66,14 @@ Snapshot = dict[str, list[tuple[object, ...]]]
 
 
 @dataclass(frozen=True)
-class Coalition:
+class MatrixCoalition:
     """The template database and what was arranged in it that commands name."""
 
     database_url: str
     invite_code: str  # an unused invite to organisation B
 
 
-async def arrange(database_url: str) -> Coalition:
+async def arrange(database_url: str) -> MatrixCoalition:
     """Olena organises; Irina acts for A, Taras for B; Oleg acted for A until revoked. Appeal #1
     is open and signed by A, #2 is a draft; broadcast #1 was delivered; phase #1 is ahead;
     Mykola was promoted; an invite to B waits to be used."""
@@ -121,7 +121,7 @@ async def arrange(database_url: str) -> Coalition:
                 now=now,
                 valid_for=WEEK,
             )
-        return Coalition(database_url, issued.code)
+        return MatrixCoalition(database_url, issued.code)
     finally:
         await database.dispose()
 
@@ -152,7 +152,7 @@ async def delivered(database: Database) -> None:
         await session.exec(update(Broadcast).values(reported_at=utcnow()))
 
 
-def run_apart(database_url: str) -> Coalition:
+def run_apart(database_url: str) -> MatrixCoalition:
     # A thread of its own: asyncio.run here would unset pytest-asyncio's event loop.
     with ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(asyncio.run, arrange(database_url)).result()
@@ -161,7 +161,7 @@ def run_apart(database_url: str) -> Coalition:
 @pytest.fixture(scope="session")
 def coalition(
     migrated_template: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Coalition]:
+) -> Iterator[MatrixCoalition]:
     """The coalition arranged once for the whole matrix (its cells only ever touch copies)."""
     if ON_POSTGRES:
         url = SERVER.create(template=str(make_url(migrated_template).database))
@@ -178,7 +178,7 @@ def coalition(
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, coalition: Coalition) -> Iterator[str]:
+def database_url(tmp_path: Path, coalition: MatrixCoalition) -> Iterator[str]:
     """This module's cells each run on a copy of the arranged coalition."""
     if ON_POSTGRES:
         url = SERVER.copy(str(make_url(coalition.database_url).database))
@@ -214,7 +214,7 @@ async def check_cell(
     row: Row,
     role: str,
     people: dict[str, Someone],
-    coalition: Coalition,
+    coalition: MatrixCoalition,
     database: Database,
     app: CoalitionApplication,
 ) -> None:
@@ -245,7 +245,7 @@ async def test_each_person_gets_what_their_role_allows(
     row: Row,
     role: str,
     people: dict[str, Someone],
-    coalition: Coalition,
+    coalition: MatrixCoalition,
     database: Database,
     running_bot: CoalitionApplication,
 ) -> None:

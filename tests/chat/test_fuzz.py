@@ -16,8 +16,8 @@ from services.errors import AppealNotFound
 from stand.local_api import SentMessage
 from tests.fuzzing import (
     TEXTS,
-    Coalition,
     Effect,
+    FuzzedBot,
     Stand,
     assert_answered,
     examples,
@@ -166,7 +166,7 @@ def arguments() -> st.SearchStrategy[str]:
 
 
 async def test_every_command_answers_every_nasty_argument_with_one_reply(
-    fuzz_coalition: Coalition, caplog: pytest.LogCaptureFixture
+    fuzz_coalition: FuzzedBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     failures = []
     for who, command in COMMANDS:
@@ -183,13 +183,13 @@ async def test_every_command_answers_every_nasty_argument_with_one_reply(
     assert "unhandled error while handling an update" not in caplog.text
 
 
-def odd_updates(coalition: Coalition) -> dict[str, tuple[str, dict[str, object]]]:
+def odd_updates(coalition: FuzzedBot) -> dict[str, tuple[str, dict[str, object]]]:
     """Updates that are not a new private text message, each with the person it comes from."""
     contact = coalition.people["contact"]
     user, private = contact.person.as_user(), contact.person.as_private_chat()
     group = {"id": -4001, "type": "group", "title": "Coalition chat"}
     supergroup = {"id": -1004001, "type": "supergroup", "title": "Coalition chat"}
-    channel = {"id": -1004002, "type": "channel", "title": "Coalition news"}
+    channel = {"id": -1004002, "type": "channel", "title": "FuzzedBot news"}
     sticker = {
         "file_id": "sticker", "file_unique_id": "s1", "type": "regular", "width": 512,
         "height": 512, "is_animated": False, "is_video": False,
@@ -261,7 +261,7 @@ ODD_REPLIES: dict[str, str | None] = {
 
 
 async def test_odd_updates_get_a_clear_reply_or_a_deliberate_silence(
-    fuzz_coalition: Coalition, caplog: pytest.LogCaptureFixture
+    fuzz_coalition: FuzzedBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     updates = odd_updates(fuzz_coalition)
     assert updates.keys() == ODD_REPLIES.keys()

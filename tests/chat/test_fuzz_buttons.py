@@ -7,8 +7,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzzing import (
-    Coalition,
     Effect,
+    FuzzedBot,
     Stand,
     assert_answered,
     callback,
@@ -88,7 +88,7 @@ FORGED_BY_HAND = [
 ]  # fmt: skip
 
 
-async def test_hand_forged_buttons_get_one_answer(fuzz_coalition: Coalition) -> None:
+async def test_hand_forged_buttons_get_one_answer(fuzz_coalition: FuzzedBot) -> None:
     failures = []
     for who in ("organiser", "contact", "stranger"):
         for data in FORGED_BY_HAND:
@@ -102,7 +102,7 @@ async def test_hand_forged_buttons_get_one_answer(fuzz_coalition: Coalition) -> 
 
 
 async def test_a_second_tap_before_the_first_edit_arrived_is_a_silence(
-    fuzz_coalition: Coalition,
+    fuzz_coalition: FuzzedBot,
 ) -> None:
     stranger = fuzz_coalition.people["stranger"]
     asked = await outcome_of(fuzz_coalition, "stranger", {"message": message(stranger, "/forget")})

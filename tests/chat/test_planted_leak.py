@@ -18,7 +18,7 @@ from handlers.menu import ENTRIES, Audience, MenuEntry, may_use
 from models import Database
 from tests.authorization_matrix import MATRIX, ROLES, Allowed, Refused, Row
 from tests.chat import test_authorization as matrix
-from tests.chat.test_authorization import Coalition, check_cell
+from tests.chat.test_authorization import MatrixCoalition, check_cell
 from tests.people import Someone
 
 # The matrix's own stand, for the same cells: its coalition, a copy of it per cell, its people.
@@ -108,7 +108,7 @@ async def test_the_matrix_catches_a_refusal_that_runs_the_command_anyway(
     row: Row,
     role: str,
     people: dict[str, Someone],
-    coalition: Coalition,
+    coalition: MatrixCoalition,
     database: Database,
     running_bot: CoalitionApplication,
     monkeypatch: pytest.MonkeyPatch,
@@ -140,7 +140,7 @@ async def test_each_part_of_the_check_catches_a_leak_out_of_the_callers_sight(
     role: str,
     caught: str,
     people: dict[str, Someone],
-    coalition: Coalition,
+    coalition: MatrixCoalition,
     database: Database,
     running_bot: CoalitionApplication,
     monkeypatch: pytest.MonkeyPatch,

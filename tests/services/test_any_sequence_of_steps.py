@@ -19,7 +19,6 @@ from tests.databases import DatabaseCopies
 from tests.fuzzing import examples
 from tests.service_steps import (
     Close,
-    Coalition,
     Cosign,
     Draft,
     Edit,
@@ -28,6 +27,7 @@ from tests.service_steps import (
     ModelAppeal,
     Publish,
     Revoke,
+    ServicesModel,
     Status,
     Step,
     Subscribe,
@@ -85,7 +85,7 @@ async def test_any_sequence_of_steps_keeps_the_rules(
             await database.dispose()
 
 
-async def take(database: Database, model: Coalition, step: Step, number: int) -> None:
+async def take(database: Database, model: ServicesModel, step: Step, number: int) -> None:
     """Take one step: refused as the rules say or done as the model says, and then the rules
     still hold."""
     expected = step.expected(model)
@@ -101,7 +101,7 @@ async def take(database: Database, model: Coalition, step: Step, number: int) ->
 
 
 async def attempt(
-    database: Database, model: Coalition, step: Step, number: int
+    database: Database, model: ServicesModel, step: Step, number: int
 ) -> type[Refusal] | None:
     """Take the step in one transaction, as a handler would; the refusal met, if any."""
     try:
@@ -112,7 +112,7 @@ async def attempt(
     return None
 
 
-async def assert_rules_hold(database: Database, model: Coalition) -> None:
+async def assert_rules_hold(database: Database, model: ServicesModel) -> None:
     """One signature per organisation and appeal; the counts the services report are the
     database's; and the database holds what the model says."""
     async with database.transaction() as session:

@@ -18,7 +18,7 @@ from tests.services.timeline_coalition import (
     START,
     START_ISO,
     TORTURE,
-    Coalition,
+    TimelineCoalition,
     close,
     closing_news,
     coalition,
@@ -34,7 +34,7 @@ HOUR = timedelta(hours=1)
 
 
 def merged(
-    organisation: str, deadline_at: str, appeals: list[tuple[int, str]], c: Coalition
+    organisation: str, deadline_at: str, appeals: list[tuple[int, str]], c: TimelineCoalition
 ) -> dict[str, object]:
     """A reminder of the phase start and the detainees appeal's deadline in one message."""
     return {

@@ -60,7 +60,7 @@ SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
-class Coalition:
+class TimelineCoalition:
     memorial: int  # IRINA, and OLEG who unsubscribed; signed the detainees appeal only
     ovd: int  # ALES; signed nothing
     viasna: int  # MARTA; signed every open appeal of the phase
@@ -73,7 +73,7 @@ class Coalition:
     closed: int  # closed, attached
 
 
-async def coalition(database: Database) -> Coalition:
+async def coalition(database: Database) -> TimelineCoalition:
     memorial = await member(database, "Memorial", IRINA)
     assert await member(database, "Memorial", OLEG) == memorial
     ovd = await member(database, "OVD-Info", ALES)
@@ -95,7 +95,7 @@ async def coalition(database: Database) -> Coalition:
     await sign(database, detainees, memorial, IRINA)
     await sign(database, detainees, viasna, MARTA)
     await sign(database, torture, viasna, MARTA)
-    return Coalition(
+    return TimelineCoalition(
         memorial, ovd, viasna, quiet, phase_id, detainees, torture, prisoners, drafted, closed
     )
 
@@ -241,7 +241,9 @@ def deadline_reminder(
     }
 
 
-def reminded_of_phase(c: Coalition, at: str = START_ISO) -> list[tuple[int, dict[str, Any] | None]]:
+def reminded_of_phase(
+    c: TimelineCoalition, at: str = START_ISO
+) -> list[tuple[int, dict[str, Any] | None]]:
     """What the arranged coalition is told before its phase: each organisation its own gaps."""
     return [
         (IRINA, phase_reminder("Memorial", [(c.torture, TORTURE)], at)),
