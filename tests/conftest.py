@@ -38,6 +38,7 @@ from tests.fuzzing import (
 )
 from tests.people import Someone
 from tests.stories import (
+    ORGANISER,
     CoalitionTemplate,
     coalition_of_three,
     draft,
@@ -50,7 +51,6 @@ from tests.stories import (
 # Two published coalition texts in French, which the sandbox shows too.
 FIXTURES = SAMPLES
 
-ORGANISER_ID = 1000
 SERVER = PostgresServer(SERVER_URL)
 
 
@@ -199,7 +199,7 @@ async def api() -> AsyncIterator[LocalBotApi]:
 @pytest.fixture
 def settings(api: LocalBotApi, database_url: str) -> Settings:
     """The bot's settings for a test: the local Bot API, its database, one organiser."""
-    return settings_for(api, database_url, ORGANISER_ID)
+    return settings_for(api, database_url, ORGANISER)
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ async def running_bot(
 
 @pytest.fixture
 def organiser(api: LocalBotApi, running_bot: CoalitionApplication) -> Someone:
-    return Someone(api, ORGANISER_ID, "Olena", "en")
+    return Someone(api, ORGANISER, "Olena", "en")
 
 
 def sample(name: str) -> str:
@@ -234,7 +234,7 @@ async def fuzz_stand(
     menus set, the appeal announced), for each example to copy; the organiser, the contact
     and a stranger."""
     people = {
-        "organiser": Someone(api, ORGANISER_ID, "Olena", "en"),
+        "organiser": Someone(api, ORGANISER, "Olena", "en"),
         "contact": Someone(api, FUZZ_CONTACT, "Irina", "en"),
         "stranger": Someone(api, FUZZ_STRANGER, "Stranger", "en"),
     }

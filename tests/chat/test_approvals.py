@@ -8,9 +8,8 @@ from foundation.settings import Settings
 from models import Broadcast, BroadcastState, Database, OutboxMessage
 from stand.local_api import LocalBotApi
 from tests.chat.test_broadcasts import contact_of
-from tests.conftest import ORGANISER_ID
 from tests.people import Someone
-from tests.stories import outbox_settled, stored
+from tests.stories import ORGANISER, outbox_settled, stored
 
 SECOND_ID = 1001
 ALERT = "The hearing moved to Friday."
@@ -27,7 +26,7 @@ def settings(api: LocalBotApi, database_url: str, approvals_required: int) -> Se
         bot_token=SecretStr(api.token),
         telegram_api_url=api.url,
         database_url=database_url,
-        organiser_ids=frozenset({ORGANISER_ID, SECOND_ID}),
+        organiser_ids=frozenset({ORGANISER, SECOND_ID}),
         default_language="en",
         approvals_required=approvals_required,
     )

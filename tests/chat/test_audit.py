@@ -9,12 +9,10 @@ from models import AuditEntry, Database
 from services import audit
 from services.audit import VerifyResult
 from stand.local_api import LocalBotApi, SentMessage
-from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
 from tests.processes import EXECUTABLE, clean_environment
-from tests.stories import member, open_appeal, sign, stored
+from tests.stories import IRINA, ORGANISER, member, open_appeal, sign, stored
 
-IRINA = 2001
 PROMOTED = 3003
 LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC · (.+)")
 
@@ -58,7 +56,7 @@ async def test_changes_are_recorded_with_who_made_them(
     api: LocalBotApi, organiser: Someone, database: Database
 ) -> None:
     irina = await story(api, organiser)
-    by_organiser = f"by {ORGANISER_ID}"
+    by_organiser = f"by {ORGANISER}"
     assert await shown(organiser) == [
         f"invite.issued · organisation:1 · {by_organiser}",
         f"invite.used · organisation:1 · by {IRINA}",
@@ -90,7 +88,7 @@ async def test_changes_are_recorded_with_who_made_them(
 
     # Entries hold pseudonyms, never a Telegram id (as a whole word: a time's digits may
     # happen to contain "1000").
-    ids = re.compile(rf"\b({IRINA}|{ORGANISER_ID})\b")
+    ids = re.compile(rf"\b({IRINA}|{ORGANISER})\b")
     for entry in await stored(database, AuditEntry):
         assert not ids.search(f"{entry.actor_ref} {entry.action} {entry.object}"), entry
     assert await verified(database) == VerifyResult(entries=9)

@@ -47,12 +47,13 @@ from tests.authorization_matrix import (
     Refused,
     Row,
 )
-from tests.conftest import ORGANISER_ID, SERVER
+from tests.conftest import SERVER
 from tests.databases import ON_POSTGRES
 from tests.people import Someone
 from tests.stories import (
     IRINA,
     OLEG,
+    ORGANISER,
     WEEK,
     draft,
     handled,
@@ -87,12 +88,10 @@ async def arrange(database_url: str) -> MatrixCoalition:
         await draft(database, DRAFT_TITLE)
         now = utcnow()
         async with database.transaction() as session:
-            await membership.revoke(
-                session=session, telegram_id=OLEG, actor_id=ORGANISER_ID, now=now
-            )
+            await membership.revoke(session=session, telegram_id=OLEG, actor_id=ORGANISER, now=now)
         async with database.transaction() as session:
             preview = await broadcasts.draft_broadcast(
-                session=session, text="Vigil on Friday.", organiser_id=ORGANISER_ID, now=now
+                session=session, text="Vigil on Friday.", organiser_id=ORGANISER, now=now
             )
             await broadcasts.queue_broadcast(
                 session=session, broadcast_id=preview.broadcast_id, now=now
@@ -103,21 +102,21 @@ async def arrange(database_url: str) -> MatrixCoalition:
                 session=session,
                 name=PHASE,
                 starts_at=now + timedelta(days=30),
-                organiser_id=ORGANISER_ID,
+                organiser_id=ORGANISER,
                 now=now,
             )
             await membership.promote(
                 session=session,
                 telegram_id=MYKOLA,
-                configured=frozenset({ORGANISER_ID}),
+                configured=frozenset({ORGANISER}),
                 language="en",
-                actor_id=ORGANISER_ID,
+                actor_id=ORGANISER,
                 now=now,
             )
             issued = await issue_invite(
                 session=session,
                 organisation_name=ORGANISATION_B,
-                organiser_id=ORGANISER_ID,
+                organiser_id=ORGANISER,
                 now=now,
                 valid_for=WEEK,
             )
@@ -133,7 +132,7 @@ async def member_again(database: Database, name: str, telegram_id: int) -> None:
         issued = await issue_invite(
             session=session,
             organisation_name=name,
-            organiser_id=ORGANISER_ID,
+            organiser_id=ORGANISER,
             now=now,
             valid_for=WEEK,
         )

@@ -15,9 +15,8 @@ from services.errors import (
 )
 from services.join_requests import Decided, decide, request_to_join
 from stand.local_api import LocalBotApi, SentMessage, scope_key
-from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import IRINA, NOW, OLEG, member, snapshot, stored
+from tests.stories import IRINA, NOW, OLEG, ORGANISER, member, snapshot, stored
 
 ASKED = "I have asked the organisers to make you a contact of Memorial. I will tell you what they decide."
 
@@ -71,7 +70,7 @@ async def test_an_approved_request_makes_the_stranger_a_contact(
     assert (decided.state, decided.pending_for, decided.decided_by) == (
         RequestState.APPROVED,
         None,
-        ORGANISER_ID,
+        ORGANISER,
     )
     assert decided.decided_at is not None
     [organisation] = await stored(database, Organisation)
@@ -111,7 +110,7 @@ async def test_a_rejected_request_tells_the_stranger_and_changes_nothing_else(
     assert (decided.state, decided.pending_for, decided.decided_by) == (
         RequestState.REJECTED,
         None,
-        ORGANISER_ID,
+        ORGANISER,
     )
     assert await stored(database, Organisation) == []
     assert await stored(database, Contact) == []
@@ -144,7 +143,7 @@ async def test_a_second_tap_after_the_decision_is_refused_in_words(
     organiser.forge(request, "join-approve:99")
     assert (await organiser.next_message()).text == "There is no join request #99."
     [decided] = await stored(database, JoinRequest)
-    assert (decided.state, decided.decided_by) == (RequestState.APPROVED, ORGANISER_ID)
+    assert (decided.state, decided.decided_by) == (RequestState.APPROVED, ORGANISER)
     assert len(await stored(database, Contact)) == 1
     assert irina.inbox()[-1].text.startswith("The organisers approved")  # told once
 

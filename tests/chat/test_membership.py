@@ -4,9 +4,8 @@ import pytest
 
 from models import Database
 from stand.local_api import LocalBotApi, scope_key
-from tests.conftest import ORGANISER_ID
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import snapshot
+from tests.stories import ORGANISER, snapshot
 
 
 async def joined(api: LocalBotApi, organiser: Someone, organisation: str, user_id: int) -> Someone:
@@ -81,10 +80,10 @@ async def test_a_promoted_organiser_organises_until_demoted(
         ("/revoke abc", "Usage: /revoke USER_ID (the contact's Telegram id, as /orgs shows it)"),
         ("/demote 2999", "2999 is not an organiser promoted from chat."),
         (
-            f"/demote {ORGANISER_ID}",
-            f"{ORGANISER_ID} is an organiser through ORGANISER_IDS: only the bot's configuration can change that.",
+            f"/demote {ORGANISER}",
+            f"{ORGANISER} is an organiser through ORGANISER_IDS: only the bot's configuration can change that.",
         ),
-        (f"/promote {ORGANISER_ID}", f"{ORGANISER_ID} is already an organiser."),
+        (f"/promote {ORGANISER}", f"{ORGANISER} is already an organiser."),
         ("/promote", "Usage: /promote USER_ID"),
     ],
 )

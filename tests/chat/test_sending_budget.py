@@ -28,9 +28,8 @@ from stand.local_api import LocalBotApi
 from stand.local_api.chat import Person
 from stand.local_api.html import message_text
 from stand.sandbox.clock import MovableClock
-from tests.conftest import ORGANISER_ID
 from tests.people import Someone
-from tests.stories import broadcast_queued_to, outbox_settled
+from tests.stories import ORGANISER, broadcast_queued_to, outbox_settled
 from tests.units.test_local_api_limits import ServerClock
 
 FIRST_CONTACT = 20_000
@@ -58,7 +57,7 @@ async def organisations_with_a_contact_each(database: Database, count: int) -> r
             session=session,
             title="Free the detainees",
             text="Your Excellencies,\nWe call on you to act.",
-            organiser_id=ORGANISER_ID,
+            organiser_id=ORGANISER,
         )
     return ids
 
@@ -108,7 +107,7 @@ async def test_answers_arrive_during_an_announcement_and_telegram_refuses_nothin
     people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
     telegrams_limits(api)
     await start_bot()
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
     signers, askers = people[::10], people[5::20]
 
     progress_text = await organiser.says("/publish 1")
@@ -162,7 +161,7 @@ async def test_paid_broadcasts_go_beyond_thirty_a_second_and_none_is_refused(
     # slow the machine (the bot's pace itself: tests/units/test_budget.py, on a clock of its own).
     ServerClock().install(monkeypatch)
     await start_bot(broadcast_rate=100, paid_broadcasts=True)
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
 
     await organiser.says("/publish 1")
     async with asyncio.timeout(60):
@@ -199,7 +198,7 @@ async def test_no_chat_gets_two_messages_within_a_second_nor_the_bot_over_thirty
     ids = await organisations_with_a_contact_each(database, 60)
     people = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
     await start_bot(chat_burst=1)
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
 
     await organiser.says("/publish 1")
     async with asyncio.timeout(90):
@@ -219,19 +218,19 @@ async def test_a_progress_message_left_by_a_stopped_bot_is_finished_by_the_next(
 ) -> None:
     # A bot queued a broadcast to 30 and stopped: either after sending its progress message,
     # or (a crash) before; the new process has only the database to go on.
-    ids = await broadcast_queued_to(database, 30, "Vigil tonight.", organiser_id=ORGANISER_ID)
+    ids = await broadcast_queued_to(database, 30, "Vigil tonight.", organiser_id=ORGANISER)
     for user_id in ids:
         api.meet(user_id, f"Contact {user_id}")
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
     message_id = None
     if sent_before_the_crash:
         async with httpx.AsyncClient(base_url=f"{api.url}/bot{api.token}/") as client:
-            sent = await client.post("sendMessage", json={"chat_id": ORGANISER_ID, "text": "…"})
+            sent = await client.post("sendMessage", json={"chat_id": ORGANISER, "text": "…"})
         message_id = sent.json()["result"]["message_id"]
     async with database.transaction() as session:
         progress_id = await progress.track(
             session=session,
-            chat_id=ORGANISER_ID,
+            chat_id=ORGANISER,
             send=BulkSend(broadcast_id=1),
             now=utcnow() - timedelta(minutes=1),
         )

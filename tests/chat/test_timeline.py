@@ -15,9 +15,9 @@ from handlers.context import CoalitionApplication
 from models import Database, Phase, Reminder
 from stand.local_api import LocalBotApi, SentMessage
 from stand.sandbox.clock import MovableClock
-from tests.conftest import ORGANISER_ID
 from tests.people import REPLY_TIMEOUT, Someone, appeal_number, invite_code
 from tests.processes import bot_serving
+from tests.stories import ORGANISER
 
 
 def later(clock: MovableClock, **delta: float) -> str:
@@ -175,7 +175,7 @@ async def test_across_a_restart_each_reminder_and_the_start_go_out_once(
             "reminder_grace": timedelta(minutes=30),
         }
     )
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
     member = Someone(api, 2001, "Irina")
     async with serving(build_application(timed, clock=clock)) as bot:
         await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")
@@ -228,12 +228,12 @@ async def test_a_real_process_wakes_for_each_moment_and_a_restart_repeats_nothin
     settings = dict(
         BOT_TOKEN=api.token,
         TELEGRAM_API_URL=api.url,
-        ORGANISER_IDS=str(ORGANISER_ID),
+        ORGANISER_IDS=str(ORGANISER),
         DATABASE_URL=database_url,
         REMINDER_OFFSETS=f"{OFFSET.seconds}s",
         REMINDER_GRACE="10m",  # however long the restart takes, the start is still announced
     )
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
     member = Someone(api, 2001, "Irina")
     async with bot_serving(tmp_path, **settings):
         await member.says(f"/join {invite_code(await organiser.says('/invite Memorial'))}")

@@ -17,9 +17,9 @@ from services.accounts import set_language
 from stand.local_api import LocalBotApi, scope_key
 from stand.local_api.html import TEXT_LIMIT, utf16_length
 from stand.sandbox.clock import MovableClock
-from tests.conftest import ORGANISER_ID, sample
+from tests.conftest import sample
 from tests.people import Someone, appeal_number, invite_code
-from tests.stories import menus_shown, stored
+from tests.stories import ORGANISER, menus_shown, stored
 
 
 async def contact_of(
@@ -126,8 +126,8 @@ async def test_help_and_menus_list_only_what_each_person_may_use(
     ]  # fmt: skip
     assert menu({"type": "default"}) == strangers
     assert menu({"type": "default"}, "uk") == strangers
-    assert "invite" in menu({"type": "chat", "chat_id": ORGANISER_ID})
-    assert {"join", "request"}.isdisjoint(menu({"type": "chat", "chat_id": ORGANISER_ID}))
+    assert "invite" in menu({"type": "chat", "chat_id": ORGANISER})
+    assert {"join", "request"}.isdisjoint(menu({"type": "chat", "chat_id": ORGANISER}))
     assert "cosign" in menu({"type": "chat", "chat_id": 2001})
     assert "join" not in menu({"type": "chat", "chat_id": 2001})
 
@@ -177,7 +177,7 @@ async def test_status_lists_as_many_public_signatories_as_fit_and_counts_the_res
 ) -> None:
     # 300 organisations signed publicly: their names alone would fill three messages.
     signers = await members(database, 300)
-    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER_ID)
+    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER)
     await signed(database, appeal_id, signers, [Disclosure.PUBLIC])
     contact = Someone(api, signers[0].contact_id, "Irina", "en")
 
@@ -215,7 +215,7 @@ async def signed_publicly_as(database: Database, names: list[str]) -> tuple[int,
                 for signer, name in zip(signers, names, strict=True)
             ],
         )
-    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER_ID)
+    [appeal_id] = await open_appeals(database, 1, organiser_id=ORGANISER)
     await signed(database, appeal_id, signers, [Disclosure.PUBLIC])
     return appeal_id, signers[0].contact_id
 
@@ -318,7 +318,7 @@ async def test_menus_match_roles_however_they_were_got_and_are_set_once(
             .where(col(Account.telegram_id) == promoted.contact_id)
             .values(organiser=True, language="uk")
         )
-    for user_id in (member.contact_id, promoted.contact_id, ORGANISER_ID):
+    for user_id in (member.contact_id, promoted.contact_id, ORGANISER):
         api.meet(user_id, f"Person {user_id}")
 
     def menu(user_id: int, language: str | None = None) -> list[str]:
@@ -338,8 +338,8 @@ async def test_menus_match_roles_however_they_were_got_and_are_set_once(
     # An organiser who is also a contact: both sets of commands, in their language.
     assert {"cosign", "invite", "publish"} <= set(menu(promoted.contact_id))
     assert "join" not in menu(promoted.contact_id)
-    assert {"invite", "publish"} <= set(menu(ORGANISER_ID))
-    assert {"cosign", "join", "request"}.isdisjoint(menu(ORGANISER_ID))
+    assert {"invite", "publish"} <= set(menu(ORGANISER))
+    assert {"cosign", "join", "request"}.isdisjoint(menu(ORGANISER))
 
     # A restart sets only what changed since: here, nobody's role.
     before = menus_set()

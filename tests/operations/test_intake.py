@@ -16,10 +16,10 @@ from foundation.settings import Settings
 from models import Appeal, Database, IncomingUpdate
 from stand.local_api import LocalBotApi
 from stand.sandbox.clock import MovableClock
-from tests.conftest import ORGANISER_ID
 from tests.operations.test_sandbox import free_port
 from tests.people import Someone
 from tests.processes import bot_process, wait_until
+from tests.stories import ORGANISER
 
 SECRET = "a-webhook-secret-of-32-characters"
 DRAFTS = 100
@@ -56,7 +56,7 @@ async def test_an_update_delivered_twice_has_its_effect_once(
 async def test_questions_answered_are_marked_handled_together_and_at_the_latest_at_a_stop(
     api: LocalBotApi, settings: Settings, database: Database
 ) -> None:
-    organiser = Someone(api, ORGANISER_ID, "Olena")
+    organiser = Someone(api, ORGANISER, "Olena")
     async with serving(build_application(settings)):
         # Questions store nothing: their updates are marked handled later, several at once
         # (with the next update stored, or after SETTLE_WITHIN), and with no help from more.
@@ -73,14 +73,14 @@ async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
     api: LocalBotApi, database: Database, database_url: str, tmp_path: Path
 ) -> None:
     # An organiser drafts 100 appeals; Telegram delivers every update twice.
-    organiser = api.meet(ORGANISER_ID, "Olena", "en")
+    organiser = api.meet(ORGANISER, "Olena", "en")
     for number in range(DRAFTS):
         update_id = api.push_message(organiser, f"/newappeal Appeal {number}\nText {number}.")
         api.push_again(update_id)
     environment = dict(
         BOT_TOKEN=api.token,
         TELEGRAM_API_URL=api.url,
-        ORGANISER_IDS=str(ORGANISER_ID),
+        ORGANISER_IDS=str(ORGANISER),
         DATABASE_URL=database_url,
         # One organiser's script sends all of them at once: allowances that let it through.
         FLOOD_BURST=str(DRAFTS),
@@ -95,7 +95,7 @@ async def test_updates_survive_sigkill_at_any_moment_and_take_effect_once(
     for threshold in sorted(random.Random(7).sample(range(5, DRAFTS // 2), 5)):
         async with bot_process(tmp_path, **environment) as bot:
             async with asyncio.timeout(60):
-                await api.wait_for_message(ORGANISER_ID, threshold - 1)
+                await api.wait_for_message(ORGANISER, threshold - 1)
             await bot.kill()
         stored_at_kills.append(len(await appeal_titles(database)))
     print(f"drafts stored at each kill: {stored_at_kills}")
@@ -136,7 +136,7 @@ async def _all_handled(database: Database) -> None:
 async def test_the_webhook_takes_only_telegrams_requests(
     api: LocalBotApi, settings: Settings, database: Database
 ) -> None:
-    olena = Someone(api, ORGANISER_ID, "Olena", "en")
+    olena = Someone(api, ORGANISER, "Olena", "en")
     webhook = Webhook(
         url="https://bot.example.org/telegram/webhook",
         listen="127.0.0.1",

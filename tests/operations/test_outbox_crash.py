@@ -9,9 +9,8 @@ from pathlib import Path
 
 from models import Database
 from stand.local_api import LocalBotApi, Person
-from tests.conftest import ORGANISER_ID
 from tests.processes import BotProcess, bot_process, wait_until
-from tests.stories import broadcast_queued_to
+from tests.stories import ORGANISER, broadcast_queued_to
 
 RECIPIENTS = 2000
 CONCURRENCY = 8  # the documented bound: at most this many messages may go out twice
@@ -25,7 +24,7 @@ class Broadcast:
         self.api = api
         self.database_url = database_url
         self.cwd = cwd
-        api.meet(ORGANISER_ID, "Olena")
+        api.meet(ORGANISER, "Olena")
         self.recipients: list[Person] = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
 
     @asynccontextmanager
@@ -35,7 +34,7 @@ class Broadcast:
             self.cwd,
             BOT_TOKEN=self.api.token,
             TELEGRAM_API_URL=self.api.url,
-            ORGANISER_IDS=str(ORGANISER_ID),
+            ORGANISER_IDS=str(ORGANISER),
             DATABASE_URL=self.database_url,
             BROADCAST_RATE="400",
             PAID_BROADCASTS="true",
@@ -63,14 +62,14 @@ class Broadcast:
             # Her first message; longer to come than an answer (Someone.next_message's wait):
             # the bot starts, then sends what is left.
             async with asyncio.timeout(60):
-                report = await self.api.wait_for_message(ORGANISER_ID, 0)
+                report = await self.api.wait_for_message(ORGANISER, 0)
             await bot.stop()
         return report.text
 
 
 async def queued(api: LocalBotApi, database_url: str, cwd: Path) -> Broadcast:
     database = Database(database_url)
-    ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
+    ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER)
     await database.dispose()
     return Broadcast(api, database_url, cwd, ids)
 

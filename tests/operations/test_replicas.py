@@ -20,10 +20,9 @@ from models.utc import utcnow
 from services import appeals, phases
 from stand.local_api import LocalBotApi, Person
 from stand.local_api.limits import Limits
-from tests.conftest import ORGANISER_ID
 from tests.databases import BACKEND, ON_POSTGRES
 from tests.processes import SERVING, BotProcess, bot_process, wait_until
-from tests.stories import broadcast_queued_to
+from tests.stories import ORGANISER, broadcast_queued_to
 
 pytestmark = pytest.mark.skipif(
     not ON_POSTGRES, reason="replicas share a PostgreSQL database; a SQLite file serves one process"
@@ -49,7 +48,7 @@ async def replica(api: LocalBotApi, database_url: str, cwd: Path) -> AsyncIterat
         cwd,
         BOT_TOKEN=api.token,
         TELEGRAM_API_URL=api.url,
-        ORGANISER_IDS=str(ORGANISER_ID),
+        ORGANISER_IDS=str(ORGANISER),
         DATABASE_URL=database_url,
         BROADCAST_RATE=str(RATE),
         PAID_BROADCASTS="true",
@@ -83,24 +82,24 @@ async def memorial_with_a_broadcast_and_a_reminder_due(database: Database) -> ra
     """2,000 contacts of Memorial; a broadcast queued to them; an open appeal Memorial has not
     signed, attached to a phase whose reminder (a minute before) falls due in 15 s. Returns
     the contacts' ids."""
-    ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER_ID)
+    ids = await broadcast_queued_to(database, RECIPIENTS, TEXT, organiser_id=ORGANISER)
     now = utcnow()
     async with database.transaction() as session:
         appeal = await appeals.create_appeal(
-            session=session, title="Free them all", text="The text.", organiser_id=ORGANISER_ID
+            session=session, title="Free them all", text="The text.", organiser_id=ORGANISER
         )
         phase = await phases.add_phase(
             session=session,
             name=PHASE,
             starts_at=now + timedelta(minutes=1, seconds=15),
-            organiser_id=ORGANISER_ID,
+            organiser_id=ORGANISER,
             now=now,
         )
         await phases.attach(
             session=session,
             appeal_id=stored_id(appeal.id),
             phase_id=stored_id(phase.id),
-            actor_id=ORGANISER_ID,
+            actor_id=ORGANISER,
             now=now,
         )
         await appeals.publish_appeal(session=session, appeal_id=stored_id(appeal.id), now=now)
@@ -113,7 +112,7 @@ async def test_the_other_replica_takes_over_when_the_leader_dies(
     database = Database(database_url)
     ids = await memorial_with_a_broadcast_and_a_reminder_due(database)
     recipients = [api.meet(user_id, f"Contact {user_id}") for user_id in ids]
-    api.meet(ORGANISER_ID, "Olena")
+    api.meet(ORGANISER, "Olena")
     # Telegram's limit for this bot's paid broadcasts is the outbox's rate: both replicas
     # together must keep it.
     api.limits = Limits(paid_rate=RATE)
@@ -129,7 +128,7 @@ async def test_the_other_replica_takes_over_when_the_leader_dies(
         return min(
             (
                 message.accepted_at
-                for person in [*recipients, api.people[ORGANISER_ID]]
+                for person in [*recipients, api.people[ORGANISER]]
                 for message in api.messages(person.user_id)
                 if message.accepted_at > moment
             ),
